@@ -1,0 +1,214 @@
+// Elementwise ops: each has a scalar body (the single definition of its arithmetic) and
+// broadcasts its operands as TF.js does. The interpreter, fusion and every backend use the body.
+
+import { defineOp } from "../op-def.js";
+import { attr } from "../attrs.js";
+import type { ScalarBuilder, SExpr } from "../scalar.js";
+import { broadcastType, requireDType } from "./common.js";
+import type { TensorType, DType } from "../types.js";
+
+const FLOAT: readonly DType[] = ["f32"];
+const NUMERIC: readonly DType[] = ["f32", "i32"];
+
+function unaryType(op: string, allowed: readonly DType[]) {
+  return ([x]: readonly TensorType[]): TensorType => {
+    requireDType(op, x!, allowed);
+    return { dtype: x!.dtype, shape: [...x!.shape] };
+  };
+}
+
+function binaryType(op: string, allowed: readonly DType[], resultDType?: DType) {
+  return (inputs: readonly TensorType[]): TensorType => {
+    const t = broadcastType(op, inputs, resultDType);
+    requireDType(op, inputs[0]!, allowed);
+    return t;
+  };
+}
+
+/** Define a unary float op from its body: `%1 = name %0 : f32[4]`. */
+function unaryFloat(name: string, summary: string, body: (s: ScalarBuilder, x: SExpr) => SExpr) {
+  return defineOp({
+    name,
+    summary: `${summary}: \`%1 = ${name} %0 : f32[4]\``,
+    operands: ["x"],
+    traits: ["pure", "elementwise"],
+    type: unaryType(name, FLOAT),
+    scalar: (s, [x]) => body(s, x!),
+  });
+}
+
+function binary(name: string, summary: string, allowed: readonly DType[], body: (s: ScalarBuilder, x: SExpr, y: SExpr) => SExpr, commutative = false) {
+  return defineOp({
+    name,
+    summary: `${summary} with broadcasting: \`%2 = ${name} %0, %1 : f32[4]\``,
+    operands: ["lhs", "rhs"],
+    traits: commutative ? ["pure", "elementwise", "commutative"] : ["pure", "elementwise"],
+    type: binaryType(name, allowed),
+    scalar: (s, [x, y]) => body(s, x!, y!),
+  });
+}
+
+function comparison(name: string, summary: string, body: (s: ScalarBuilder, x: SExpr, y: SExpr) => SExpr) {
+  return defineOp({
+    name,
+    summary: `${summary}, a bool tensor: \`%2 = ${name} %0, %1 : bool[4]\``,
+    operands: ["lhs", "rhs"],
+    traits: ["pure", "elementwise"],
+    type: binaryType(name, ["f32", "i32", "bool"], "bool"),
+    scalar: (s, [x, y]) => body(s, x!, y!),
+  });
+}
+
+// Abramowitz & Stegun 7.1.26 (max error 1.5e-7), the same formula as TF.js's erf kernel.
+function erf(s: ScalarBuilder, x: SExpr): SExpr {
+  const c = (v: number) => s.const(v);
+  const ax = s.abs(x);
+  const t = s.div(c(1), s.add(c(1), s.mul(c(0.3275911), ax)));
+  let poly = c(1.061405429);
+  for (const k of [-1.453152027, 1.421413741, -0.284496736, 0.254829592]) poly = s.add(s.mul(poly, t), c(k));
+  poly = s.mul(poly, t);
+  const y = s.sub(c(1), s.mul(poly, s.exp(s.neg(s.mul(ax, ax)))));
+  return s.select(s.lt(x, c(0)), s.neg(y), y);
+}
+
+function sigmoid(s: ScalarBuilder, x: SExpr): SExpr {
+  return s.div(s.const(1), s.add(s.const(1), s.exp(s.neg(x))));
+}
+
+const SELU_SCALE = 1.0507009873554804934193349852946;
+const SELU_ALPHA = 1.6732632423543772848170429916717;
+
+export const add = binary("add", "Elementwise sum", NUMERIC, (s, x, y) => s.add(x, y), true);
+export const sub = binary("sub", "Elementwise difference", NUMERIC, (s, x, y) => s.sub(x, y));
+export const mul = binary("mul", "Elementwise product", NUMERIC, (s, x, y) => s.mul(x, y), true);
+/** f32 division; i32 division floors, as TF.js `div` does on int32 tensors. */
+export const div = binary("div", "Elementwise quotient", NUMERIC, (s, x, y) => s.div(x, y));
+export const pow = binary("pow", "Elementwise power x^y", NUMERIC, (s, x, y) => s.pow(x, y));
+export const maximum = binary("maximum", "Elementwise maximum (NaN-propagating)", NUMERIC, (s, x, y) => s.max(x, y), true);
+export const minimum = binary("minimum", "Elementwise minimum (NaN-propagating)", NUMERIC, (s, x, y) => s.min(x, y), true);
+export const squared_difference = binary("squared_difference", "Elementwise (x - y)^2", NUMERIC, (s, x, y) => {
+  const d = s.sub(x, y);
+  return s.mul(d, d);
+}, true);
+
+export const neg = defineOp({
+  name: "neg",
+  summary: "Elementwise negation: `%1 = neg %0 : f32[4]`",
+  operands: ["x"],
+  traits: ["pure", "elementwise"],
+  type: unaryType("neg", NUMERIC),
+  scalar: (s, [x]) => s.neg(x!),
+});
+export const abs = defineOp({
+  name: "abs",
+  summary: "Elementwise absolute value: `%1 = abs %0 : f32[4]`",
+  operands: ["x"],
+  traits: ["pure", "elementwise"],
+  type: unaryType("abs", NUMERIC),
+  scalar: (s, [x]) => s.abs(x!),
+});
+export const square = defineOp({
+  name: "square",
+  summary: "Elementwise x*x: `%1 = square %0 : f32[4]`",
+  operands: ["x"],
+  traits: ["pure", "elementwise"],
+  type: unaryType("square", NUMERIC),
+  scalar: (s, [x]) => s.mul(x!, x!),
+});
+
+export const sqrt = unaryFloat("sqrt", "Elementwise square root", (s, x) => s.sqrt(x));
+export const rsqrt = unaryFloat("rsqrt", "Elementwise 1/sqrt(x)", (s, x) => s.div(s.const(1), s.sqrt(x)));
+export const exp = unaryFloat("exp", "Elementwise e^x", (s, x) => s.exp(x));
+export const log = unaryFloat("log", "Elementwise natural logarithm", (s, x) => s.log(x));
+export const floor = unaryFloat("floor", "Elementwise floor", (s, x) => s.floor(x));
+export const tanh = unaryFloat("tanh", "Elementwise hyperbolic tangent", (s, x) => s.tanh(x));
+export const sigmoid_ = unaryFloat("sigmoid", "Elementwise logistic 1/(1+e^-x)", sigmoid);
+export const relu = unaryFloat("relu", "Elementwise max(x, 0)", (s, x) => s.max(x, s.const(0)));
+export const relu6 = unaryFloat("relu6", "Elementwise min(max(x, 0), 6)", (s, x) => s.min(s.max(x, s.const(0)), s.const(6)));
+export const elu = unaryFloat("elu", "Elementwise x > 0 ? x : e^x - 1", (s, x) =>
+  s.select(s.gt(x, s.const(0)), x, s.sub(s.exp(x), s.const(1))),
+);
+export const selu = unaryFloat("selu", "Elementwise scaled ELU (Klambauer et al.)", (s, x) =>
+  s.select(
+    s.gt(x, s.const(0)),
+    s.mul(s.const(SELU_SCALE), x),
+    s.mul(s.const(SELU_SCALE * SELU_ALPHA), s.sub(s.exp(x), s.const(1))),
+  ),
+);
+export const softsign = unaryFloat("softsign", "Elementwise x / (1 + |x|)", (s, x) => s.div(x, s.add(s.const(1), s.abs(x))));
+/** log(1 + e^x), switching to e^x or x at the ends of the range exactly as TF.js's kernel does. */
+export const softplus = unaryFloat("softplus", "Elementwise log(1 + e^x), overflow-safe", (s, x) => {
+  const threshold = Math.log(1.1920928955078125e-7) + 2.0;
+  const ex = s.exp(x);
+  return s.select(s.lt(x, s.const(threshold)), ex, s.select(s.gt(x, s.const(-threshold)), x, s.log(s.add(s.const(1), ex))));
+});
+
+export const leaky_relu = defineOp({
+  name: "leaky_relu",
+  summary: "Elementwise x > 0 ? x : alpha*x: `%1 = leaky_relu %0 {alpha=0.2} : f32[4]`",
+  operands: ["x"],
+  attrs: { alpha: attr.float(0.2) },
+  traits: ["pure", "elementwise"],
+  type: unaryType("leaky_relu", FLOAT),
+  scalar: (s, [x], { alpha }) => s.select(s.gt(x!, s.const(0)), x!, s.mul(s.const(alpha), x!)),
+});
+
+/** GELU; exact form x·Φ(x) with Φ through erf (TF.js 'gelu'), or the tanh approximation ('gelu_new'). */
+export const gelu = defineOp({
+  name: "gelu",
+  summary: "Elementwise Gaussian error linear unit: `%1 = gelu %0 {approximate=false} : f32[4]`",
+  operands: ["x"],
+  attrs: { approximate: attr.bool(false) },
+  traits: ["pure", "elementwise"],
+  type: unaryType("gelu", FLOAT),
+  scalar: (s, [x], { approximate }) => {
+    const c = (v: number) => s.const(v);
+    if (approximate) {
+      const inner = s.mul(c(Math.sqrt(2 / Math.PI)), s.add(x!, s.mul(c(0.044715), s.mul(x!, s.mul(x!, x!)))));
+      return s.mul(s.mul(c(0.5), x!), s.add(c(1), s.tanh(inner)));
+    }
+    return s.mul(x!, s.mul(c(0.5), s.add(c(1), erf(s, s.div(x!, c(Math.SQRT2))))));
+  },
+});
+
+export const equal = comparison("equal", "Elementwise x == y", (s, x, y) => s.eq(x, y));
+export const not_equal = comparison("not_equal", "Elementwise x != y", (s, x, y) => s.ne(x, y));
+export const less = comparison("less", "Elementwise x < y", (s, x, y) => s.lt(x, y));
+export const less_equal = comparison("less_equal", "Elementwise x <= y", (s, x, y) => s.le(x, y));
+export const greater = comparison("greater", "Elementwise x > y", (s, x, y) => s.gt(x, y));
+export const greater_equal = comparison("greater_equal", "Elementwise x >= y", (s, x, y) => s.ge(x, y));
+
+export const logical_and = binary("logical_and", "Elementwise boolean and", ["bool"], (s, x, y) => s.and(x, y), true);
+export const logical_or = binary("logical_or", "Elementwise boolean or", ["bool"], (s, x, y) => s.or(x, y), true);
+export const logical_not = defineOp({
+  name: "logical_not",
+  summary: "Elementwise boolean not: `%1 = logical_not %0 : bool[4]`",
+  operands: ["x"],
+  traits: ["pure", "elementwise"],
+  type: unaryType("logical_not", ["bool"]),
+  scalar: (s, [x]) => s.not(x!),
+});
+
+/** TF.js `where(cond, a, b)`: picks from a where cond is true, all three broadcast together. */
+export const select = defineOp({
+  name: "select",
+  summary: "Elementwise cond ? a : b with broadcasting: `%3 = select %0, %1, %2 : f32[4]`",
+  operands: ["cond", "lhs", "rhs"],
+  traits: ["pure", "elementwise"],
+  type: ([c, a, b]) => {
+    requireDType("select", c!, ["bool"], "condition");
+    const t = broadcastType("select", [a!, b!]);
+    return broadcastType("select", [{ dtype: t.dtype, shape: c!.shape }, t]);
+  },
+  scalar: (s, [c, a, b]) => s.select(c!, a!, b!),
+});
+
+export const cast = defineOp({
+  name: "cast",
+  summary: "Elementwise dtype conversion (f32→i32 truncates, x≠0 → true): `%1 = cast %0 {dtype=i32} : i32[4]`",
+  operands: ["x"],
+  attrs: { dtype: attr.dtype() },
+  traits: ["pure", "elementwise"],
+  type: ([x], { dtype }) => ({ dtype, shape: [...x!.shape] }),
+  scalar: (s, [x], { dtype }) => s.cast(x!, dtype),
+});
