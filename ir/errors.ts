@@ -51,7 +51,7 @@ export function closest(name: string, candidates: Iterable<string>): string | un
       best = c;
     }
   }
-  return bestDist <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  return bestDist <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {
@@ -66,4 +66,12 @@ function editDistance(a: string, b: string): number {
     }
   }
   return prev[b.length]!;
+}
+
+/** Several errors at once (e.g. every TypeScript error in a model file). */
+export class TfcErrorList extends Error {
+  constructor(readonly errors: TfcError[]) {
+    super(errors.map((e) => `${e.code}: ${e.message}`).join("\n"));
+    this.name = "TfcErrorList";
+  }
 }

@@ -5,7 +5,7 @@
 
 import type { Func, Module } from "./ir.js";
 import type { Attrs } from "./builder.js";
-import { FuncBuilder, inferOpType } from "./builder.js";
+import { FuncBuilder, inferOpType, resolveAttrs } from "./builder.js";
 import { Module as IRModule } from "./ir.js";
 import { getOp } from "./ops/index.js";
 import type { OpDef } from "./op-def.js";
@@ -79,8 +79,9 @@ export function checkInputs(fn: Func, inputs: readonly HostTensor[]): number | u
 }
 
 /** Evaluate one op on concrete operands (eager mode and the interpreter both come here). */
-export function evalOp(name: string, inputs: readonly HostTensor[], attrs: Attrs): HostTensor {
+export function evalOp(name: string, inputs: readonly HostTensor[], given: Attrs): HostTensor {
   const def = getOp(name);
+  const attrs = resolveAttrs(def, given); // eager callers may leave attributes at their defaults
   const out = inferOpType(def, inputs.map(typeOfHost), attrs);
   switch (def.semantics) {
     case "scalar":

@@ -6,6 +6,9 @@ import { TfcError, closest } from "../errors.js";
 import type { OpDef } from "../op-def.js";
 import * as ew from "./elementwise.js";
 import * as core from "./core.js";
+import * as nn from "./nn.js";
+import * as reduce from "./reduce.js";
+import * as shape from "./shape.js";
 
 export const OPS = {
   // sources, products, layout
@@ -53,6 +56,28 @@ export const OPS = {
   logical_not: ew.logical_not,
   select: ew.select,
   cast: ew.cast,
+  // selection and layout
+  concat: shape.concat,
+  slice: shape.slice,
+  pad: shape.pad,
+  gather: shape.gather,
+  one_hot: shape.one_hot,
+  // reductions
+  sum: reduce.sum,
+  mean: reduce.mean,
+  max: reduce.max,
+  min: reduce.min,
+  prod: reduce.prod,
+  arg_max: reduce.arg_max,
+  softmax: reduce.softmax,
+  log_softmax: reduce.log_softmax,
+  // neural-network layers
+  conv2d: nn.conv2d,
+  depthwise_conv2d: nn.depthwise_conv2d,
+  max_pool: nn.max_pool,
+  avg_pool: nn.avg_pool,
+  batch_norm: nn.batch_norm,
+  dropout: nn.dropout,
 } as const;
 
 export type OpName = keyof typeof OPS;

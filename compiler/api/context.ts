@@ -1,0 +1,107 @@
+// Where API calls go: eagerly to the reference interpreter, or into a function being traced.
+// Every `tf.*` op ends in `currentContext().apply(...)`; tracing swaps the context for the
+// duration of a trace, so the same model code runs eagerly in a script and compiles to IR.
+
+import type { Attrs } from "../../ir/builder.js";
+import { FuncBuilder } from "../../ir/builder.js";
+import type { OpName } from "../../ir/ops/index.js";
+import type { Module, Value } from "../../ir/ir.js";
+import { evalOp } from "../../ir/interpreter.js";
+import { TfcError } from "../../ir/errors.js";
+import type { HostTensor } from "../../ir/tensor.js";
+import { currentUserLoc } from "../frontend/location.js";
+import { Tensor, Variable } from "./tensor.js";
+
+export interface ExecutionContext {
+  readonly kind: "eager" | "trace";
+  apply(op: OpName, inputs: readonly Tensor[], attrs?: Attrs): Tensor;
+}
+
+class EagerContext implements ExecutionContext {
+  readonly kind = "eager";
+  apply(op: OpName, inputs: readonly Tensor[], attrs: Attrs = {}): Tensor {
+    const hosts = inputs.map((t) => {
+      if (!t.host) {
+        throw new TfcError("TFC5010", "a traced (symbolic) tensor was used outside the function that traced it", { loc: currentUserLoc() });
+      }
+      return t.host;
+    });
+    try {
+      return Tensor.fromHost(evalOp(op, hosts, attrs));
+    } catch (e) {
+      if (e instanceof TfcError) e.at(currentUserLoc());
+      throw e;
+    }
+  }
+}
+
+/** Records ops into a FuncBuilder; captured concrete tensors become constants, variables params. */
+export class TraceContext implements ExecutionContext {
+  readonly kind = "trace";
+  readonly builder: FuncBuilder;
+  private readonly constants = new Map<HostTensor, Value>();
+
+  constructor(
+    readonly module: Module,
+    fnName: string,
+    /** Called the first time a variable is read, to declare it as a module parameter. */
+    private readonly declareParam: (v: Variable) => string,
+  ) {
+    this.builder = new FuncBuilder(module, fnName);
+  }
+
+  /** A symbolic tensor for a function argument. */
+  arg(name: string, type: Value["type"]): Tensor {
+    return Tensor.fromTrace(this, this.builder.arg(name, type));
+  }
+
+  valueOf(t: Tensor): Value {
+    if (t.trace === this && t.value) return t.value;
+    if (t instanceof Variable) {
+      const name = this.declareParam(t);
+      this.builder.loc = currentUserLoc();
+      return this.builder.param(name);
+    }
+    if (t.host) {
+      let v = this.constants.get(t.host);
+      if (!v) {
+        v = this.builder.constant(t.host);
+        this.constants.set(t.host, v);
+      }
+      return v;
+    }
+    throw new TfcError("TFC5010", "a tensor traced in another function was used here; pass it as an argument instead", { loc: currentUserLoc() });
+  }
+
+  apply(op: OpName, inputs: readonly Tensor[], attrs: Attrs = {}): Tensor {
+    const loc = currentUserLoc();
+    const operands = inputs.map((t) => this.valueOf(t));
+    return Tensor.fromTrace(this, this.builder.op(op, operands, attrs, loc));
+  }
+}
+
+const eager = new EagerContext();
+let current: ExecutionContext = eager;
+
+export function currentContext(): ExecutionContext {
+  return current;
+}
+
+export function executingEagerly(): boolean {
+  return current.kind === "eager";
+}
+
+/** Run `fn` with `ctx` as the current context, restoring the previous one afterwards. */
+export function withContext<T>(ctx: ExecutionContext, fn: () => T): T {
+  const saved = current;
+  current = ctx;
+  try {
+    return fn();
+  } finally {
+    current = saved;
+  }
+}
+
+export function apply(op: OpName, inputs: readonly Tensor[], attrs?: Attrs): Tensor {
+  return current.apply(op, inputs, attrs);
+}

@@ -1,0 +1,229 @@
+// Convolution, pooling and normalization layers: Conv2D, DepthwiseConv2D, MaxPooling2D,
+// AveragePooling2D, GlobalAveragePooling2D, BatchNormalization. Channels-last (NHWC), as TF.js's default.
+
+import { TfcError } from "../../../ir/errors.js";
+import type { Initializer } from "../../../ir/ir.js";
+import { formatType, type TensorType } from "../../../ir/types.js";
+import { currentUserLoc } from "../../frontend/location.js";
+import { getActivation } from "../activations.js";
+import { resolveInitializer } from "../initializers.js";
+import * as ops from "../ops.js";
+import type { Tensor, Variable } from "../tensor.js";
+import { Layer, isPositiveInt, normalizeArgs, requireArg, type BaseLayerArgs, type WithKerasAliases } from "./layer.js";
+import type { Activation, InitializerSpec } from "./core.js";
+
+type Size2 = number | [number, number];
+const pair = (v: Size2): [number, number] => (typeof v === "number" ? [v, v] : v);
+const isSize2 = (v: unknown): boolean => isPositiveInt(v) || (Array.isArray(v) && v.length === 2 && v.every(isPositiveInt));
+type PaddingMode = "valid" | "same";
+
+function checkDataFormat(className: string, f: unknown): void {
+  if (f !== undefined && f !== "channelsLast") {
+    throw new TfcError("TFC3006", `${className} supports dataFormat 'channelsLast' (NHWC), got ${JSON.stringify(f)}`, { loc: currentUserLoc() });
+  }
+}
+function checkPadding(className: string, p: unknown): PaddingMode {
+  if (p === undefined) return "valid";
+  if (p === "valid" || p === "same") return p;
+  throw new TfcError("TFC3005", `${className} padding must be 'valid' or 'same', got ${JSON.stringify(p)}`, { loc: currentUserLoc() });
+}
+function requireImage(className: string, x: TensorType): void {
+  if (x.shape.length !== 4) {
+    throw new TfcError("TFC2001", `${className} expects rank-4 input [batch, height, width, channels], got ${formatType(x)}`, { loc: currentUserLoc() });
+  }
+}
+
+export interface Conv2DLayerArgs extends BaseLayerArgs {
+  filters: number;
+  kernelSize: Size2;
+  strides?: Size2;
+  padding?: PaddingMode;
+  dataFormat?: "channelsLast";
+  dilationRate?: Size2;
+  activation?: Activation;
+  useBias?: boolean;
+  kernelInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
+}
+
+export class Conv2D extends Layer {
+  private readonly args: Conv2DLayerArgs;
+  private readonly activation: (x: Tensor) => Tensor;
+  private kernel!: Variable;
+  private bias: Variable | undefined;
+  constructor(config: WithKerasAliases<Conv2DLayerArgs>) {
+    const args = normalizeArgs("Conv2D", config, ["filters", "kernelSize", "strides", "padding", "dataFormat", "dilationRate", "activation", "useBias", "kernelInitializer", "biasInitializer"]);
+    super("Conv2D", args);
+    const rec = args as unknown as Record<string, unknown>;
+    requireArg("Conv2D", rec, "filters", isPositiveInt, "a positive integer");
+    requireArg("Conv2D", rec, "kernelSize", isSize2, "a positive integer or [height, width]");
+    checkDataFormat("Conv2D", args.dataFormat);
+    args.padding = checkPadding("Conv2D", args.padding);
+    this.activation = getActivation(args.activation);
+    this.args = args;
+    this.inits = [resolveInitializer(args.kernelInitializer, "glorotUniform"), resolveInitializer(args.biasInitializer, "zeros")];
+  }
+  private readonly inits: [Initializer, Initializer];
+  protected override build([x]: readonly TensorType[]): void {
+    requireImage("Conv2D", x!);
+    const [kh, kw] = pair(this.args.kernelSize);
+    this.kernel = this.addWeight("kernel", [kh, kw, x!.shape[3]!, this.args.filters], this.inits[0]);
+    if (this.args.useBias ?? true) this.bias = this.addWeight("bias", [this.args.filters], this.inits[1]);
+  }
+  protected call([x]: Tensor[]): Tensor {
+    let y = ops.conv2d(x!, this.kernel, pair(this.args.strides ?? 1), this.args.padding!, "NHWC", pair(this.args.dilationRate ?? 1));
+    if (this.bias) y = ops.add(y, this.bias);
+    return this.activation(y);
+  }
+}
+
+export interface DepthwiseConv2DLayerArgs extends BaseLayerArgs {
+  kernelSize: Size2;
+  depthMultiplier?: number;
+  strides?: Size2;
+  padding?: PaddingMode;
+  dataFormat?: "channelsLast";
+  dilationRate?: Size2;
+  activation?: Activation;
+  useBias?: boolean;
+  depthwiseInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
+}
+
+export class DepthwiseConv2D extends Layer {
+  private readonly args: DepthwiseConv2DLayerArgs;
+  private readonly activation: (x: Tensor) => Tensor;
+  private kernel!: Variable;
+  private bias: Variable | undefined;
+  constructor(config: WithKerasAliases<DepthwiseConv2DLayerArgs>) {
+    const args = normalizeArgs("DepthwiseConv2D", config, [
+      "kernelSize", "depthMultiplier", "strides", "padding", "dataFormat", "dilationRate", "activation", "useBias", "depthwiseInitializer", "biasInitializer",
+    ]);
+    super("DepthwiseConv2D", args);
+    requireArg("DepthwiseConv2D", args as unknown as Record<string, unknown>, "kernelSize", isSize2, "a positive integer or [height, width]");
+    checkDataFormat("DepthwiseConv2D", args.dataFormat);
+    args.padding = checkPadding("DepthwiseConv2D", args.padding);
+    this.activation = getActivation(args.activation);
+    this.args = args;
+    this.inits = [resolveInitializer(args.depthwiseInitializer, "glorotUniform"), resolveInitializer(args.biasInitializer, "zeros")];
+  }
+  private readonly inits: [Initializer, Initializer];
+  protected override build([x]: readonly TensorType[]): void {
+    requireImage("DepthwiseConv2D", x!);
+    const [kh, kw] = pair(this.args.kernelSize);
+    const mult = this.args.depthMultiplier ?? 1;
+    this.kernel = this.addWeight("depthwise_kernel", [kh, kw, x!.shape[3]!, mult], this.inits[0]);
+    if (this.args.useBias ?? true) this.bias = this.addWeight("bias", [x!.shape[3]! * mult], this.inits[1]);
+  }
+  protected call([x]: Tensor[]): Tensor {
+    let y = ops.depthwiseConv2d(x!, this.kernel, pair(this.args.strides ?? 1), this.args.padding!, "NHWC", pair(this.args.dilationRate ?? 1));
+    if (this.bias) y = ops.add(y, this.bias);
+    return this.activation(y);
+  }
+}
+
+export interface Pooling2DLayerArgs extends BaseLayerArgs {
+  poolSize?: Size2;
+  strides?: Size2;
+  padding?: PaddingMode;
+  dataFormat?: "channelsLast";
+}
+
+abstract class Pooling2D extends Layer {
+  protected readonly poolSize: [number, number];
+  protected readonly strides: [number, number];
+  protected readonly padding: PaddingMode;
+  constructor(className: string, config: WithKerasAliases<Pooling2DLayerArgs> | undefined) {
+    const args = normalizeArgs(className, config, ["poolSize", "strides", "padding", "dataFormat"]);
+    super(className, args);
+    checkDataFormat(className, args.dataFormat);
+    this.poolSize = pair(args.poolSize ?? 2);
+    this.strides = pair(args.strides ?? this.poolSize);
+    this.padding = checkPadding(className, args.padding);
+  }
+  protected override build([x]: readonly TensorType[]): void {
+    requireImage(this.className, x!);
+  }
+}
+
+export class MaxPooling2D extends Pooling2D {
+  constructor(config?: WithKerasAliases<Pooling2DLayerArgs>) {
+    super("MaxPooling2D", config);
+  }
+  protected call([x]: Tensor[]): Tensor {
+    return ops.maxPool(x!, this.poolSize, this.strides, this.padding);
+  }
+}
+
+export class AveragePooling2D extends Pooling2D {
+  constructor(config?: WithKerasAliases<Pooling2DLayerArgs>) {
+    super("AveragePooling2D", config);
+  }
+  protected call([x]: Tensor[]): Tensor {
+    return ops.avgPool(x!, this.poolSize, this.strides, this.padding);
+  }
+}
+
+export class GlobalAveragePooling2D extends Layer {
+  constructor(config: WithKerasAliases<BaseLayerArgs & { dataFormat?: "channelsLast" }> = {}) {
+    const args = normalizeArgs("GlobalAveragePooling2D", config, ["dataFormat"]);
+    super("GlobalAveragePooling2D", args);
+    checkDataFormat("GlobalAveragePooling2D", (args as { dataFormat?: unknown }).dataFormat);
+  }
+  protected override build([x]: readonly TensorType[]): void {
+    requireImage("GlobalAveragePooling2D", x!);
+  }
+  protected call([x]: Tensor[]): Tensor {
+    return ops.mean(x!, [1, 2]);
+  }
+}
+
+export interface BatchNormalizationLayerArgs extends BaseLayerArgs {
+  axis?: number;
+  momentum?: number;
+  epsilon?: number;
+  center?: boolean;
+  scale?: boolean;
+  betaInitializer?: InitializerSpec;
+  gammaInitializer?: InitializerSpec;
+  movingMeanInitializer?: InitializerSpec;
+  movingVarianceInitializer?: InitializerSpec;
+}
+
+/** Inference form: normalizes with the moving mean and variance. Weights in TF.js order: gamma, beta, moving mean, moving variance. */
+export class BatchNormalization extends Layer {
+  private readonly args: BatchNormalizationLayerArgs;
+  private gamma: Variable | undefined;
+  private beta: Variable | undefined;
+  private movingMean!: Variable;
+  private movingVariance!: Variable;
+  constructor(config: WithKerasAliases<BatchNormalizationLayerArgs> = {}) {
+    const args = normalizeArgs("BatchNormalization", config, [
+      "axis", "momentum", "epsilon", "center", "scale", "betaInitializer", "gammaInitializer", "movingMeanInitializer", "movingVarianceInitializer",
+    ]);
+    super("BatchNormalization", args);
+    this.args = args;
+    this.inits = [
+      resolveInitializer(args.gammaInitializer, "ones"),
+      resolveInitializer(args.betaInitializer, "zeros"),
+      resolveInitializer(args.movingMeanInitializer, "zeros"),
+      resolveInitializer(args.movingVarianceInitializer, "ones"),
+    ];
+  }
+  private readonly inits: [Initializer, Initializer, Initializer, Initializer];
+  protected override build([x]: readonly TensorType[]): void {
+    const rank = x!.shape.length;
+    const axis = this.args.axis ?? -1;
+    if (axis !== -1 && axis !== rank - 1) {
+      throw new TfcError("TFC3006", `BatchNormalization supports the last axis (channels last), got axis ${axis} for ${formatType(x!)}`, { loc: currentUserLoc() });
+    }
+    const c = x!.shape[rank - 1]!;
+    if (this.args.scale ?? true) this.gamma = this.addWeight("gamma", [c], this.inits[0]);
+    if (this.args.center ?? true) this.beta = this.addWeight("beta", [c], this.inits[1]);
+    this.movingMean = this.addWeight("moving_mean", [c], this.inits[2], false);
+    this.movingVariance = this.addWeight("moving_variance", [c], this.inits[3], false);
+  }
+  protected call([x]: Tensor[]): Tensor {
+    return ops.batchNorm(x!, this.movingMean, this.movingVariance, this.beta, this.gamma, this.args.epsilon ?? 0.001);
+  }
+}
