@@ -31,7 +31,7 @@ export const PIPELINES: Readonly<Record<string, readonly PassName[]>> = {
 export const MAX_SIMPLIFY_ROUNDS = 10;
 
 export interface PipelineOptions {
-  /** Run the verifier on the input and after every pass (tests always do). */
+  /** Run the verifier after every pass (tests always do). */
   readonly verify?: boolean;
   /** Print the module after these passes (or all): after their first run, and after later runs that changed it. */
   readonly printAfter?: readonly string[] | "all";
@@ -50,7 +50,6 @@ export function runPipeline(module: Module, pipeline: string | readonly string[]
   const onPrint = opts.onPrint ?? ((pass, text) => process.stderr.write(`// ----- IR after ${pass} ----- //\n${text}`));
   const ctx = passContext(module);
 
-  if (opts.verify) verifyAfter(module, "the pipeline's input");
   for (const stage of stages(passes)) {
     for (let round = 1; round <= (stage.repeat ? MAX_SIMPLIFY_ROUNDS : 1); round++) {
       let roundChanged = false;

@@ -6,7 +6,7 @@ import { TfcError, type SourceLoc } from "../../ir/errors.js";
 import { BATCH, formatShape } from "../../ir/types.js";
 import { currentUserLoc } from "../frontend/location.js";
 import { withContext, currentContext } from "./context.js";
-import { Tensor } from "./tensor.js";
+import { Tensor, type Variable } from "./tensor.js";
 import { convert, type TensorOrLike } from "./ops.js";
 import { toIRDType, type DataType } from "./dtypes.js";
 import { Layer, SymbolicTensor, isPositiveInt } from "./layers/layer.js";
@@ -132,7 +132,7 @@ export class LayersModel {
     }
   }
 
-  get weights(): Tensor[] {
+  get weights(): Variable[] {
     return this.layers.flatMap((l) => l.weights);
   }
   getWeights(): Tensor[] {

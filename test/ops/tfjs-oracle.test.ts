@@ -186,7 +186,7 @@ function close(a: number, e: number, tol: Tolerance): boolean {
 }
 
 /** Largest |actual - expected| / (atol + rtol·|expected|) over all elements: at most 1 passes. */
-export interface Comparison {
+interface Comparison {
   readonly worst: number;
 }
 
