@@ -90,7 +90,7 @@ function verifyOp(op: Op, defined: ReadonlySet<Value>, m: Module | undefined, na
     }
   });
   if (op.result.def !== op) throw new TfcError("TFC4008", `the result of ${op.name} does not point back at its op`);
-  if (defined.has(op.result)) throw new TfcError("TFC4008", `${names().get(op.result)} is defined twice`);
+  if (defined.has(op.result)) throw new TfcError("TFC4008", `the result of ${op.name} is defined twice: an earlier op already defines that value`);
 
   for (const key of Object.keys(def.attrs)) {
     if (!(key in op.attrs)) {

@@ -11,6 +11,8 @@ import { apply } from "./context.js";
 import { Tensor, type TensorLike } from "./tensor.js";
 import { toIRDType, upcast, type DataType } from "./dtypes.js";
 import { currentUserLoc } from "../frontend/location.js";
+import type { Initializer } from "../../ir/ir.js";
+import { materialize } from "../../ir/initializers.js";
 
 export type TensorOrLike = Tensor | TensorLike;
 
@@ -234,3 +236,20 @@ export function batchNorm(x: TensorOrLike, mean: TensorOrLike, variance: TensorO
     epsilon: varianceEpsilon,
   });
 }
+
+// Random tensors (concrete, from a seeded generator: a model file always builds the same values).
+let randomSeed = 1000;
+/** The loader resets this before each model file, so unseeded draws repeat from run to run. */
+export function resetRandomSeed(): void {
+  randomSeed = 1000;
+}
+function randomTensor(shape: number[], dtype: DataType, seed: number | undefined, kind: Initializer["kind"], a: number, b: number): Tensor {
+  const init = { kind, seed: seed ?? randomSeed++, a, b } as Initializer;
+  return Tensor.fromHost(materialize(init, { dtype: toIRDType(dtype), shape }));
+}
+export const randomNormal = (shape: number[], mean = 0, stdDev = 1, dtype: "float32" = "float32", seed?: number): Tensor =>
+  randomTensor(shape, dtype, seed, "random_normal", mean, stdDev);
+export const truncatedNormal = (shape: number[], mean = 0, stdDev = 1, dtype: "float32" = "float32", seed?: number): Tensor =>
+  randomTensor(shape, dtype, seed, "truncated_normal", mean, stdDev);
+export const randomUniform = (shape: number[], minval = 0, maxval = 1, dtype: "float32" = "float32", seed?: number): Tensor =>
+  randomTensor(shape, dtype, seed, "random_uniform", minval, maxval);

@@ -14,6 +14,7 @@ import * as api from "../api/index.js";
 import { resetLayerNames } from "../api/layers/layer.js";
 import { resetSeeds } from "../api/initializers.js";
 import { resetModelNames } from "../api/models.js";
+import { resetRandomSeed } from "../api/ops.js";
 import { collectWarnings, type Warning } from "../api/warnings.js";
 
 export interface LoadedModelFile {
@@ -122,6 +123,7 @@ export function loadModelFile(file: string, options: LoadOptions = {}): LoadedMo
   resetLayerNames();
   resetSeeds();
   resetModelNames();
+  resetRandomSeed();
   const warnings: Warning[] = [];
   let exports: Record<string, unknown>;
   try {

@@ -173,6 +173,9 @@ export const transpose = defineOp({
     if (perm.length !== r || sorted.some((p, i) => p !== i)) {
       throw new TfcError("TFC2007", `transpose perm [${perm.join(",")}] is not a permutation of ${r} dimensions of ${formatType(x!)}`);
     }
+    if (x!.shape.includes(BATCH) && perm[0] !== 0) {
+      throw new TfcError("TFC2007", `transpose perm [${perm.join(",")}] would move the symbolic batch dimension of ${formatType(x!)} away from the front`);
+    }
     return { dtype: x!.dtype, shape: perm.map((p) => x!.shape[p]!) };
   },
   interpret: ([x], { perm }, out) => {
@@ -195,7 +198,8 @@ export const broadcast_to = defineOp({
   attrs: { shape: attr.ints() },
   traits: ["pure", "layout"],
   type: ([x], { shape }) => {
-    const s = shape.map((d) => (d === -1 ? BATCH : d));
+    // -1 keeps the operand's own size there (the batch, when it is symbolic).
+    const s = shape.map((d, i) => (d === -1 ? (x!.shape[i - (shape.length - x!.shape.length)] ?? BATCH) : d));
     const b = broadcastShapes(x!.shape, s, `broadcast_to ${formatType(x!)} to [${formatShape(s)}]`);
     if (b.length !== s.length || b.some((d, i) => d !== s[i])) {
       throw new TfcError("TFC2002", `cannot broadcast ${formatType(x!)} to [${formatShape(s)}]`);

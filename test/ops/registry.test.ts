@@ -9,6 +9,7 @@ import { inferOpType, resolveAttrs } from "../../ir/builder.js";
 import { evalOp } from "../../ir/interpreter.js";
 import { Rng } from "../../ir/initializers.js";
 import { TfcError } from "../../ir/errors.js";
+import { hostTensor } from "../../ir/tensor.js";
 import { BATCH, concretize, formatType, numElements, type TensorType } from "../../ir/types.js";
 import type { OpDef } from "../../ir/op-def.js";
 import { DEFAULT_BATCH, OP_CASES, describeCase, sampleInputs, type OpCase } from "./cases.js";
@@ -99,4 +100,15 @@ describe("type rule vs interpreter", () => {
       });
     });
   }
+});
+
+describe("run-time errors of reference kernels", () => {
+  it("gather rejects an index outside the gathered axis (TFC2013)", () => {
+    const params = hostTensor("f32", [4, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
+    const indices = hostTensor("i32", [2], [1, 4]);
+    assert.throws(
+      () => evalOp("gather", [params, indices], {}),
+      (e: unknown) => e instanceof TfcError && e.code === "TFC2013" && /gather index 4 is out of range \[0, 4\) for axis 0 of f32\[4,2\]/.test(e.message),
+    );
+  });
 });
