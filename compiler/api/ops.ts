@@ -35,17 +35,14 @@ function firstLeaf(x: unknown): unknown {
   return x;
 }
 
-/** Binary op with TF.js's dtype rule: JS numbers take the tensor's dtype; tensors upcast. */
+/** Binary op with TF.js's dtype rule: JS numbers are float32, then both sides upcast (bool < int32 < float32). */
 function binary(op: OpName, a: TensorOrLike, b: TensorOrLike): Tensor {
-  const ta = a instanceof Tensor ? a : undefined;
-  const tb = b instanceof Tensor ? b : undefined;
-  let dtype: DType;
-  if (ta && tb) dtype = upcast(ta.irType.dtype, tb.irType.dtype);
-  else if (ta) dtype = ta.irType.dtype === "bool" ? upcast("bool", convert(b).irType.dtype) : ta.irType.dtype;
-  else if (tb) dtype = tb.irType.dtype === "bool" ? upcast("bool", convert(a).irType.dtype) : tb.irType.dtype;
-  else dtype = upcast(convert(a).irType.dtype, convert(b).irType.dtype);
+  const ta = convert(a, undefined, "a");
+  const tb = convert(b, undefined, "b");
+  let dtype = upcast(ta.irType.dtype, tb.irType.dtype);
+  // Arithmetic on two bool tensors counts in int32.
   if (dtype === "bool" && op !== "equal" && op !== "not_equal" && !op.startsWith("logical")) dtype = "i32";
-  return apply(op, [convert(a, dtype, "a"), convert(b, dtype, "b")]);
+  return apply(op, [convert(ta, dtype), convert(tb, dtype)]);
 }
 
 function unary(op: OpName, x: TensorOrLike, attrs?: Attrs, dtype?: DType): Tensor {
@@ -224,8 +221,10 @@ export function pad(x: TensorOrLike, paddings: [number, number][], constantValue
 export function gather(x: TensorOrLike, indices: TensorOrLike, axis = 0): Tensor {
   return apply("gather", [convert(x), convert(indices, "i32")], { axis });
 }
-export function oneHot(indices: TensorOrLike, depth: number, onValue = 1, offValue = 0): Tensor {
-  return apply("one_hot", [convert(indices, "i32")], { depth, on_value: onValue, off_value: offValue });
+/** TF.js's oneHot: int32 unless another dtype is asked for. */
+export function oneHot(indices: TensorOrLike, depth: number, onValue = 1, offValue = 0, dtype: DataType = "int32"): Tensor {
+  const t = apply("one_hot", [convert(indices, "i32")], { depth, on_value: onValue, off_value: offValue });
+  return dtype === "float32" ? t : cast(t, dtype);
 }
 /** Inference form: dropout is the identity outside training. */
 export const dropout = (x: TensorOrLike, rate: number): Tensor => unaryFloat("dropout", x, { rate });
