@@ -100,3 +100,11 @@ test("random tensors are seeded: same seed, same values; summary statistics are 
   const u = tfc.randomUniform([1000], -1, 1, "float32", 1).dataSync();
   assert.ok(u.every((x) => x >= -1 && x < 1));
 });
+
+test("the `weights` option of a layer config sets its initial weights, which the compiled IR carries", () => {
+  const layer = tfc.layers.dense({ units: 2, inputShape: [2], weights: [tfc.tensor2d([[1, 2], [3, 4]]), tfc.tensor1d([10, 20])] });
+  const model = tfc.sequential({ layers: [layer] });
+  assert.deepEqual(model.predict(tfc.tensor2d([[1, 1]])).arraySync(), [[14, 26]]);
+  assert.deepEqual(layer.getWeights().map((w) => w.arraySync()), [[[1, 2], [3, 4]], [10, 20]]);
+  assert.throws(() => tfc.sequential({ layers: [tfc.layers.dense({ units: 2, inputShape: [2], weights: [tfc.tensor1d([1])] })] }), /TFC2013|has 2 weights, 1 were given/);
+});

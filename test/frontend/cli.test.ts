@@ -114,3 +114,36 @@ test("a model file outside the project, with no node_modules beside it, compiles
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /func @predict\(%dense_input: f32\[\?,3\]\) -> \(f32\[\?,2\] as "dense"\)/);
 });
+
+test("--print-after prints the IR after the named passes on stderr", () => {
+  const r = tfc("compile", "examples/constants.ts", "--print-after", "canonicalize,constant-fold");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /\/\/ ----- IR after canonicalize -----\nfunc @predict\(\) -> \(f32\[\]\) \{\n {2}%0 = constant/);
+  assert.match(r.stderr, /\/\/ ----- IR after constant-fold -----/);
+  assert.doesNotMatch(r.stderr, /IR after cse/);
+  const bad = tfc("compile", "examples/constants.ts", "--print-after", "constant-folding");
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /error TFC\d{4}: .*constant-folding/);
+});
+
+test("diagnostics are colored when forced and plain with NO_COLOR", () => {
+  const colored = spawnSync(process.execPath, [path.join(root, "bin/tfc.js"), "compile", "test/frontend/fixtures/bad/wrong-rank.ts"], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "", FORCE_COLOR: "1" },
+  });
+  assert.equal(colored.status, 1);
+  assert.match(colored.stderr, /\x1b\[31merror\x1b\[39m/);
+});
+
+test("a tf.function with named outputs answers with one object per example", () => {
+  const file = writeJson("two-outputs.ts", [
+    'import * as tf from "tfc";',
+    "export default tf.function((x: tf.Tensor) => ({ doubled: tf.mul(x, 2), total: tf.sum(x, 1) }), {",
+    '  inputSignature: [tf.tensorSpec([null, 2], "float32", "x")],',
+    "});",
+  ].join("\n"));
+  const r = tfc("predict", file, "--input", writeJson("two.json", { instances: [[1, 2], [3, 4]] }));
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { predictions: [{ doubled: [2, 4], total: 3 }, { doubled: [6, 8], total: 7 }] });
+});

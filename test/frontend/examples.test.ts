@@ -6,6 +6,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
+import * as fs from "node:fs";
 import * as tfjs from "@tensorflow/tfjs";
 import { compile } from "../../compiler/driver.js";
 import { loadModelFile } from "../../compiler/frontend/load.js";
@@ -51,6 +52,17 @@ for (const name of EXAMPLES) {
     });
   }
 }
+
+test("every example type-checks, traces and verifies after the inference pipeline", () => {
+  const dir = path.join(repoRoot(), "examples");
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts"));
+  assert.ok(files.length >= 7);
+  for (const f of files) {
+    const result = compile(path.join(dir, f), { verify: true });
+    assert.ok(result.module.functions.length === 1, f);
+    assert.deepEqual(result.warnings, [], f);
+  }
+});
 
 test("examples/constants.ts computes 5 + 3 = 8 (the tutorial's first graph)", () => {
   const result = compile(path.join(repoRoot(), "examples/constants.ts"), { verify: true });
