@@ -14,6 +14,7 @@ import { allocData, typeOfHost, type HostTensor } from "./tensor.js";
 import { BATCH, formatShape, formatType, numElements, stridesOf, type TensorType } from "./types.js";
 import { TfcError } from "./errors.js";
 import { materialize } from "./initializers.js";
+import { printAttrDict } from "./printer.js";
 
 export type ParamValues = Map<string, HostTensor>;
 
@@ -96,7 +97,8 @@ export function evalOp(name: string, inputs: readonly HostTensor[], given: Attrs
 const scalarCache = new Map<string, (...xs: number[]) => number>();
 
 function evalElementwise(def: OpDef, inputs: readonly HostTensor[], attrs: Attrs, out: TensorType): HostTensor {
-  const key = `${def.name}|${inputs.map((t) => t.dtype).join(",")}|${JSON.stringify(attrs)}`;
+  // printAttrDict is exact (NaN, ±Infinity, -0 stay distinct), so it keys the compiled body.
+  const key = `${def.name}|${inputs.map((t) => t.dtype).join(",")}|${printAttrDict(attrs)}`;
   let fn = scalarCache.get(key);
   if (!fn) {
     const s = new ScalarBuilder();

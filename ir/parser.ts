@@ -12,141 +12,14 @@ import { BATCH, DTYPES, formatType, isDType, isStatic, numElements, sameType, ty
 import { hostTensor, type HostTensor } from "./tensor.js";
 import { checkParam, checkShape, typeMismatch, verifyModule } from "./verifier.js";
 import { defaultResultName } from "./printer.js";
+import { Lexer, describeToken, type Token, type TokenKind } from "./lexer.js";
 
+/**
+ * Parse a module and verify it. `file` names the text in error locations. Ops get a source
+ * location only from an explicit ` loc("model.ts":12:5)`; positions in the text are for errors.
+ */
 export function parseModule(text: string, file = "<input>"): Module {
   return new Parser(text, file).module();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Tokens
-
-type TokenKind = "ident" | "value" | "symbol" | "number" | "string" | "punct" | "eof";
-
-interface Token {
-  readonly kind: TokenKind;
-  /** Source text of the token. */
-  readonly text: string;
-  /** Names of %values and @symbols (unquoted), string contents, punctuation. */
-  readonly name: string;
-  readonly num: number;
-  readonly start: number;
-  readonly end: number;
-  readonly line: number;
-  readonly column: number;
-}
-
-const PUNCT = ["->", "(", ")", "{", "}", "[", "]", "<", ">", ",", ":", "=", "?"];
-const IDENT_START = /[A-Za-z_]/;
-const IDENT_CHAR = /[A-Za-z0-9_.]/;
-const VALUE_CHAR = /[A-Za-z0-9_.]/;
-const SYMBOL_CHAR = /[A-Za-z0-9_.\/-]/;
-const NUMBER = /-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
-
-class Lexer {
-  private pos = 0;
-  private line = 1;
-  private lineStart = 0;
-
-  constructor(
-    private readonly text: string,
-    private readonly file: string,
-  ) {}
-
-  tokens(): Token[] {
-    const out: Token[] = [];
-    for (;;) {
-      this.skipSpaceAndComments();
-      const t = this.next();
-      out.push(t);
-      if (t.kind === "eof") return out;
-    }
-  }
-
-  private skipSpaceAndComments(): void {
-    const s = this.text;
-    while (this.pos < s.length) {
-      const c = s[this.pos]!;
-      if (c === "\n") {
-        this.pos++;
-        this.line++;
-        this.lineStart = this.pos;
-      } else if (c === " " || c === "\t" || c === "\r") this.pos++;
-      else if (c === "/" && s[this.pos + 1] === "/") {
-        while (this.pos < s.length && s[this.pos] !== "\n") this.pos++;
-      } else return;
-    }
-  }
-
-  private next(): Token {
-    const s = this.text;
-    const start = this.pos;
-    const make = (kind: TokenKind, name: string, num = NaN): Token => ({
-      kind,
-      text: s.slice(start, this.pos),
-      name,
-      num,
-      start,
-      end: this.pos,
-      line: this.line,
-      column: start - this.lineStart + 1,
-    });
-    if (start >= s.length) return make("eof", "");
-    const c = s[start]!;
-    if (c === "%" || c === "@") {
-      this.pos++;
-      const chars = c === "%" ? VALUE_CHAR : SYMBOL_CHAR;
-      let name: string;
-      if (s[this.pos] === '"') name = this.string();
-      else {
-        while (this.pos < s.length && chars.test(s[this.pos]!)) this.pos++;
-        name = s.slice(start + 1, this.pos);
-        if (!name) throw this.error(`expected a name after '${c}'`, start);
-      }
-      return make(c === "%" ? "value" : "symbol", name);
-    }
-    if (c === '"') return make("string", this.string());
-    if (c === "-" && s.startsWith("-inf", start) && !IDENT_CHAR.test(s[start + 4] ?? "")) {
-      this.pos += 4;
-      return make("number", "-inf", -Infinity);
-    }
-    NUMBER.lastIndex = start;
-    const num = NUMBER.exec(s);
-    if (num) {
-      this.pos += num[0].length;
-      if (IDENT_CHAR.test(s[this.pos] ?? "")) throw this.error(`malformed number '${s.slice(start, this.pos + 1)}'`, start);
-      return make("number", num[0], Number(num[0]));
-    }
-    if (IDENT_START.test(c)) {
-      while (this.pos < s.length && IDENT_CHAR.test(s[this.pos]!)) this.pos++;
-      return make("ident", s.slice(start, this.pos));
-    }
-    for (const p of PUNCT) {
-      if (s.startsWith(p, start)) {
-        this.pos += p.length;
-        return make("punct", p);
-      }
-    }
-    throw this.error(`unexpected character ${JSON.stringify(c)}`, start);
-  }
-
-  /** A JSON string literal starting at the current position; returns its contents. */
-  private string(): string {
-    const s = this.text;
-    const start = this.pos;
-    let i = start + 1;
-    while (i < s.length && s[i] !== '"' && s[i] !== "\n") i += s[i] === "\\" ? 2 : 1;
-    if (s[i] !== '"') throw this.error("unterminated string", start);
-    this.pos = i + 1;
-    try {
-      return JSON.parse(s.slice(start, this.pos)) as string;
-    } catch {
-      throw this.error(`invalid string ${s.slice(start, this.pos)}`, start);
-    }
-  }
-
-  private error(message: string, offset: number): TfcError {
-    return new TfcError("TFC4001", message, { loc: { file: this.file, line: this.line, column: offset - this.lineStart + 1 } });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,7 +54,7 @@ class Parser {
   private readonly tokens: Token[];
   private index = 0;
   private readonly m = new Module();
-  /** Where each op and parameter was written, for errors found after it was read. */
+  /** Where each op was written in the text, for errors the verifier finds after the whole module is read. */
   private readonly opLocs = new Map<Op, SourceLoc>();
 
   constructor(
@@ -196,7 +69,7 @@ class Parser {
       const t = this.peek();
       if (t.kind === "ident" && t.text === "param") this.param();
       else if (t.kind === "ident" && t.text === "func") this.func();
-      else throw this.error(t, `expected 'param' or 'func' at the top level, found ${describe(t)}`);
+      else throw this.error(t, `expected 'param' or 'func' at the top level, found ${describeToken(t)}`);
     }
     verifyModule(this.m, { locOf: (op) => this.opLocs.get(op) });
     return this.m;
@@ -317,7 +190,7 @@ class Parser {
     for (;;) {
       const t = this.peek();
       if (t.kind === "ident" && t.text === "return") break;
-      if (t.kind !== "value") throw this.error(t, `expected an op like '%0 = add %x, %y : f32[4]' or 'return', found ${describe(t)}`);
+      if (t.kind !== "value") throw this.error(t, `expected an op like '%0 = add %x, %y : f32[4]' or 'return', found ${describeToken(t)}`);
       this.op(b, scope);
     }
     const returnTok = this.advance();
@@ -494,7 +367,7 @@ class Parser {
         const d = this.advance();
         if (d.kind === "punct" && d.name === "?") shape.push(BATCH);
         else if (d.kind === "number" && Number.isInteger(d.num) && d.num >= 0 && !d.text.startsWith("-")) shape.push(d.num);
-        else throw this.error(d, `expected a dimension (a size or ?), found ${describe(d)}`);
+        else throw this.error(d, `expected a dimension (a size or ?), found ${describeToken(d)}`);
       } while (this.acceptPunct(","));
     }
     this.expectPunct("]", "to close the shape");
@@ -508,7 +381,7 @@ class Parser {
     if (!this.peekPunct("}")) {
       do {
         const keyToken = this.advance();
-        if (keyToken.kind !== "ident" && keyToken.kind !== "string") throw this.error(keyToken, `expected an attribute name, found ${describe(keyToken)}`);
+        if (keyToken.kind !== "ident" && keyToken.kind !== "string") throw this.error(keyToken, `expected an attribute name, found ${describeToken(keyToken)}`);
         const key = keyToken.name;
         if (entries.some((e) => e.key === key)) throw this.error(keyToken, `attribute '${key}' is given twice`);
         this.expectPunct("=", `after attribute '${key}'`);
@@ -540,7 +413,7 @@ class Parser {
           return { form: "list", items, token, end: close.end };
         }
     }
-    throw this.error(token, `expected a value (number, string, true/false, dtype, [list] or dense<…>), found ${describe(token)}`);
+    throw this.error(token, `expected a value (number, string, true/false, dtype, [list] or dense<…>), found ${describeToken(token)}`);
   }
 
   /** `dense<f32[2,2] [1, 2, 3, 4]>`: elements in row-major order; `nan`, `inf`, `-inf`; bools true/false. */
@@ -557,7 +430,7 @@ class Parser {
         const v = type.dtype === "bool" ? boolOf(lit) : type.dtype === "i32" ? integerOf(lit) : numberOf(lit);
         if (v === undefined || (type.dtype === "i32" && (v < I32_MIN || v > I32_MAX))) {
           const want = type.dtype === "bool" ? "true or false" : type.dtype === "i32" ? "a 32-bit integer" : "a number, nan, inf or -inf";
-          throw this.error(t, `an element of a ${type.dtype} tensor must be ${want}, found ${describe(t)}`, "TFC4016");
+          throw this.error(t, `an element of a ${type.dtype} tensor must be ${want}, found ${describeToken(t)}`, "TFC4016");
         }
         values.push(v);
       } while (this.acceptPunct(","));
@@ -596,13 +469,13 @@ class Parser {
 
   private expectPunct(p: string, context: string): Token {
     const t = this.peek();
-    if (t.kind !== "punct" || t.name !== p) throw this.error(t, `expected '${p}'${context ? " " + context : ""}, found ${describe(t)}`);
+    if (t.kind !== "punct" || t.name !== p) throw this.error(t, `expected '${p}'${context ? " " + context : ""}, found ${describeToken(t)}`);
     return this.advance();
   }
 
   private expectKind(kind: TokenKind, what: string): Token {
     const t = this.peek();
-    if (t.kind !== kind) throw this.error(t, `expected ${what}, found ${describe(t)}`);
+    if (t.kind !== kind) throw this.error(t, `expected ${what}, found ${describeToken(t)}`);
     return this.advance();
   }
 
@@ -628,10 +501,6 @@ class Parser {
   private error(t: Token, message: string, code = "TFC4001", notes: string[] = []): TfcError {
     return new TfcError(code, message, { loc: this.loc(t), notes });
   }
-}
-
-function describe(t: Token): string {
-  return t.kind === "eof" ? "the end of the input" : `'${t.text}'`;
 }
 
 function numberOf(lit: Literal): number | undefined {

@@ -3,11 +3,10 @@
 // parseModule(printModule(m)) prints the same text. `tfc inspect` and --print-after use it.
 
 import type { Func, Initializer, Module, Op, Param, Value } from "./ir.js";
-import type { AttrValue } from "./attrs.js";
+import type { AttrSpec, AttrValue } from "./attrs.js";
 import type { SourceLoc } from "./errors.js";
 import type { HostTensor } from "./tensor.js";
 import { formatType } from "./types.js";
-import type { AttrSpec } from "./attrs.js";
 import { OPS, isOpName } from "./ops/index.js";
 
 export interface PrintOptions {
@@ -15,6 +14,7 @@ export interface PrintOptions {
   readonly locs?: boolean;
 }
 
+/** Parameters first (one line each, in declaration order), then the functions, a blank line apart. */
 export function printModule(m: Module, opts: PrintOptions = {}): string {
   const params = [...m.params.values()].map((p) => printParam(p) + "\n").join("");
   const funcs = m.functions.map((fn) => printFuncBody(fn, opts)).join("\n");

@@ -158,5 +158,6 @@ export function checkParam(p: Param): void {
       return;
     default:
       if (!Number.isInteger(init.seed)) throw new TfcError("TFC4016", `${what}: ${init.kind} needs an integer seed, got ${init.seed}`);
+      if (p.type.dtype !== "f32") throw new TfcError("TFC4016", `${what} is ${formatType(p.type)}: random initializers (${init.kind}) make f32 values`);
   }
 }

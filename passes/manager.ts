@@ -12,9 +12,11 @@ import { canonicalize } from "./canonicalize.js";
 import { constantFold } from "./constant-fold.js";
 import { cse } from "./cse.js";
 import { dce } from "./dce.js";
+import { stripTraining } from "./strip-training.js";
 
 export const PASSES = {
   "infer-types": inferTypes,
+  "strip-training": stripTraining,
   canonicalize,
   "constant-fold": constantFold,
   cse,
@@ -24,7 +26,7 @@ export const PASSES = {
 export type PassName = keyof typeof PASSES;
 
 export const PIPELINES: Readonly<Record<string, readonly PassName[]>> = {
-  inference: ["infer-types", "canonicalize", "constant-fold", "cse", "dce"],
+  inference: ["infer-types", "strip-training", "canonicalize", "constant-fold", "cse", "dce"],
 };
 
 /** A run of consecutive simplifying passes is repeated at most this often; each round is cheap. */
@@ -75,7 +77,7 @@ export function resolvePipeline(pipeline: string | readonly string[]): PassDef[]
 function passByName(name: string): PassDef {
   if (Object.prototype.hasOwnProperty.call(PASSES, name)) return PASSES[name as PassName];
   const hint = closest(name, [...Object.keys(PASSES), ...Object.keys(PIPELINES)]);
-  throw new TfcError("TFC3010", `unknown pass '${name}'`, {
+  throw new TfcError("TFC3012", `unknown pass '${name}'`, {
     notes: [hint ? `did you mean '${hint}'?` : `passes: ${Object.keys(PASSES).join(", ")}; pipelines: ${Object.keys(PIPELINES).join(", ")}`],
   });
 }

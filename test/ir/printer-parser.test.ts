@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { FuncBuilder } from "../../ir/builder.js";
 import { Module, type Func, type Initializer, type RandomInitKind, type Value } from "../../ir/ir.js";
-import { printModule, printFloat32, printNumber } from "../../ir/printer.js";
+import { printFunc, printModule, printFloat32, printNumber } from "../../ir/printer.js";
 import { parseModule } from "../../ir/parser.js";
 import { hostTensor, type HostTensor } from "../../ir/tensor.js";
 import { BATCH, type DType, type Shape } from "../../ir/types.js";
@@ -241,6 +241,25 @@ describe("printer and parser", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("print one function with the params it reads, as text that parses on its own", () => {
+    const m = parseModule(`param @a : f32[2] = ones
+param @b : f32[2] = zeros {trainable=false}
+func @uses_b(%x: f32[2]) -> (f32[2]) {
+  %0 = param {dtype=f32, name="b", shape=[2]} : f32[2]
+  %1 = add %x, %0 : f32[2]
+  return %1
+}
+func @uses_none() -> () {
+  return
+}
+`);
+    const text = printFunc(m.functions[0]!, m);
+    assert.ok(text.startsWith("param @b : f32[2] = zeros {trainable=false}\nfunc @uses_b("), text);
+    assert.ok(!text.includes("@a"), text);
+    assert.equal(printModule(parseModule(text)), text);
+    assert.equal(printFunc(m.functions[1]!), "func @uses_none() -> () {\n  return\n}\n");
   });
 
   it("print every double and every f32 so that it reads back to the same bits", () => {

@@ -8,17 +8,18 @@
 //   // RUN: verify-error              reading the case must fail with the ERROR below
 //   (a case without RUN uses the file's first RUN line)
 //   // CHECK: text / CHECK-NEXT: text / CHECK-NOT: text    substrings of printed lines, in order
-//   // ERROR: TFC4007 message substring [line N]           the error code, message and file line
+//   // ERROR: TFC4007 message substring [line N]           the error code, message (or a note) and file line;
+//                                                          several ERROR lines pin the same error
 //   // RUN-ARG-TYPE: %x = f32[8,4]    give an argument a new type before the passes (infer-types)
 //   // RUN-INPUT: %x = [[1, 2], [3, 4]]   an input of the first function (JSON; nan, inf allowed)
 //   // RUN-OUTPUT: [4, 6]             the expected value of each result in order (f32 within 1e-6)
-// Every passes case must give RUN-INPUT for all arguments, so every pass test is a semantics test.
+// Every passes case must give RUN-INPUT for all arguments (and runs even without any), so every
+// pass test is a semantics test.
 
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, relative } from "node:path";
 import { parseModule } from "../../ir/parser.js";
 import { printModule } from "../../ir/printer.js";
 import { runPipeline } from "../../passes/manager.js";
@@ -27,16 +28,7 @@ import { TfcError, formatLoc } from "../../ir/errors.js";
 import { flattenNested, hostTensor, type HostTensor } from "../../ir/tensor.js";
 import type { Module } from "../../ir/ir.js";
 import type { TensorType } from "../../ir/types.js";
-
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("no package.json above " + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
+import { repoRoot } from "../util.js";
 
 function findGoldenFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -222,7 +214,7 @@ function readType(text: string): TensorType {
 
 function readInputs(module: Module, c: GoldenCase): HostTensor[] {
   const fn = firstFunction(module);
-  if (c.inputs.size === 0) throw new Error(`${c.file}:${c.firstLine}: a passes case needs RUN-INPUT lines, so the passes are checked on the interpreter`);
+  if (c.inputs.size === 0 && fn.args.length > 0) throw new Error(`${c.file}:${c.firstLine}: a passes case needs RUN-INPUT lines, so the passes are checked on the interpreter`);
   for (const name of c.inputs.keys()) {
     if (!fn.args.some((a) => a.name === name)) throw new Error(`${c.file}:${c.firstLine}: RUN-INPUT names %${name}, which @${fn.name} does not take`);
   }
@@ -315,6 +307,18 @@ export function fileCheck(output: string, checks: readonly Check[], file: string
 
 const root = repoRoot();
 const files = [...findGoldenFiles(join(root, "test", "passes")), ...findGoldenFiles(join(root, "test", "ir"))];
+
+test("FileCheck matching accepts in-order matches and rejects the rest", () => {
+  const output = "a = 1\nb = 2\nc = 3\n";
+  const check = (kind: CheckKind, pattern: string): Check => ({ kind, pattern, line: 0 });
+  fileCheck(output, [check("CHECK", "a ="), check("CHECK-NEXT", "b ="), check("CHECK-NOT", "x"), check("CHECK", "c = 3")], "self");
+  const fails = (checks: Check[]) => assert.throws(() => fileCheck(output, checks, "self"), assert.AssertionError);
+  fails([check("CHECK", "b ="), check("CHECK", "a =")]); // out of order
+  fails([check("CHECK", "a ="), check("CHECK-NEXT", "c =")]); // not the next line
+  fails([check("CHECK", "a ="), check("CHECK-NOT", "b ="), check("CHECK", "c =")]); // forbidden in between
+  fails([check("CHECK", "b ="), check("CHECK-NOT", "3")]); // forbidden after the last match
+  fails([check("CHECK", "d =")]); // absent
+});
 
 test("golden files are found in the source tree", () => {
   assert.ok(files.some((f) => f.includes(join("test", "ir"))), `no .tfir files under ${join(root, "test", "ir")}`);

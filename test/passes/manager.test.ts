@@ -30,7 +30,7 @@ describe("pass manager", () => {
     for (const [name, hint] of [["canonicalise", "canonicalize"], ["inferance", "inference"], ["cse,dcee", "dce"]] as const) {
       assert.throws(
         () => runPipeline(m, name, { verify: true }),
-        (e: unknown) => e instanceof TfcError && e.code === "TFC3010" && e.notes.includes(`did you mean '${hint}'?`),
+        (e: unknown) => e instanceof TfcError && e.code === "TFC3012" && e.notes.includes(`did you mean '${hint}'?`),
         name,
       );
     }

@@ -33,92 +33,102 @@ function requireImage(className: string, x: TensorType): void {
   }
 }
 
-export interface Conv2DLayerArgs extends BaseLayerArgs {
+/** Options Conv2D and DepthwiseConv2D share. */
+interface ConvArgs extends BaseLayerArgs {
+  kernelSize: Size2;
+  strides?: Size2;
+  padding?: PaddingMode;
+  dataFormat?: "channelsLast";
+  dilationRate?: Size2;
+  activation?: Activation;
+  useBias?: boolean;
+  biasInitializer?: InitializerSpec;
+}
+const CONV_KEYS = ["kernelSize", "strides", "padding", "dataFormat", "dilationRate", "activation", "useBias", "biasInitializer"];
+
+/** The shared half of convolution layers: options, kernel + bias weights, bias and activation after the op. */
+abstract class Conv extends Layer {
+  protected readonly strides: [number, number];
+  protected readonly dilations: [number, number];
+  protected readonly padding: PaddingMode;
+  protected readonly kernelSize: [number, number];
+  private readonly useBias: boolean;
+  private readonly activation: (x: Tensor) => Tensor;
+  private readonly kernelInit: Initializer;
+  private readonly biasInit: Initializer;
+  protected kernel!: Variable;
+  private bias: Variable | undefined;
+
+  constructor(className: string, args: ConvArgs, kernelInitializer: InitializerSpec | undefined) {
+    super(className, args);
+    requireArg(className, args as unknown as Record<string, unknown>, "kernelSize", isSize2, "a positive integer or [height, width]");
+    checkDataFormat(className, args.dataFormat);
+    this.padding = checkPadding(className, args.padding);
+    this.kernelSize = pair(args.kernelSize);
+    this.strides = pair(args.strides ?? 1);
+    this.dilations = pair(args.dilationRate ?? 1);
+    this.useBias = args.useBias ?? true;
+    this.activation = getActivation(args.activation);
+    this.kernelInit = resolveInitializer(kernelInitializer, "glorotUniform");
+    this.biasInit = resolveInitializer(args.biasInitializer, "zeros");
+  }
+
+  /** Kernel weight name and shape, and the number of output channels, for `inChannels` inputs. */
+  protected abstract kernelSpec(inChannels: number): { name: string; shape: number[]; outChannels: number };
+  /** The convolution itself. */
+  protected abstract convolve(x: Tensor): Tensor;
+
+  protected override build([x]: readonly TensorType[]): void {
+    requireImage(this.className, x!);
+    const spec = this.kernelSpec(x!.shape[3]!);
+    this.kernel = this.addWeight(spec.name, spec.shape, this.kernelInit);
+    if (this.useBias) this.bias = this.addWeight("bias", [spec.outChannels], this.biasInit);
+  }
+
+  protected call([x]: Tensor[]): Tensor {
+    let y = this.convolve(x!);
+    if (this.bias) y = ops.add(y, this.bias);
+    return this.activation(y);
+  }
+}
+
+export interface Conv2DLayerArgs extends ConvArgs {
   filters: number;
-  kernelSize: Size2;
-  strides?: Size2;
-  padding?: PaddingMode;
-  dataFormat?: "channelsLast";
-  dilationRate?: Size2;
-  activation?: Activation;
-  useBias?: boolean;
   kernelInitializer?: InitializerSpec;
-  biasInitializer?: InitializerSpec;
 }
 
-export class Conv2D extends Layer {
-  private readonly args: Conv2DLayerArgs;
-  private readonly activation: (x: Tensor) => Tensor;
-  private kernel!: Variable;
-  private bias: Variable | undefined;
+export class Conv2D extends Conv {
+  private readonly filters: number;
   constructor(config: WithKerasAliases<Conv2DLayerArgs>) {
-    const args = normalizeArgs("Conv2D", config, ["filters", "kernelSize", "strides", "padding", "dataFormat", "dilationRate", "activation", "useBias", "kernelInitializer", "biasInitializer"]);
-    super("Conv2D", args);
-    const rec = args as unknown as Record<string, unknown>;
-    requireArg("Conv2D", rec, "filters", isPositiveInt, "a positive integer");
-    requireArg("Conv2D", rec, "kernelSize", isSize2, "a positive integer or [height, width]");
-    checkDataFormat("Conv2D", args.dataFormat);
-    args.padding = checkPadding("Conv2D", args.padding);
-    this.activation = getActivation(args.activation);
-    this.args = args;
-    this.inits = [resolveInitializer(args.kernelInitializer, "glorotUniform"), resolveInitializer(args.biasInitializer, "zeros")];
+    const args = normalizeArgs("Conv2D", config, [...CONV_KEYS, "filters", "kernelInitializer"]);
+    super("Conv2D", args, args.kernelInitializer);
+    this.filters = requireArg("Conv2D", args as unknown as Record<string, unknown>, "filters", isPositiveInt, "a positive integer");
   }
-  private readonly inits: [Initializer, Initializer];
-  protected override build([x]: readonly TensorType[]): void {
-    requireImage("Conv2D", x!);
-    const [kh, kw] = pair(this.args.kernelSize);
-    this.kernel = this.addWeight("kernel", [kh, kw, x!.shape[3]!, this.args.filters], this.inits[0]);
-    if (this.args.useBias ?? true) this.bias = this.addWeight("bias", [this.args.filters], this.inits[1]);
+  protected kernelSpec(inChannels: number) {
+    return { name: "kernel", shape: [...this.kernelSize, inChannels, this.filters], outChannels: this.filters };
   }
-  protected call([x]: Tensor[]): Tensor {
-    let y = ops.conv2d(x!, this.kernel, pair(this.args.strides ?? 1), this.args.padding!, "NHWC", pair(this.args.dilationRate ?? 1));
-    if (this.bias) y = ops.add(y, this.bias);
-    return this.activation(y);
+  protected convolve(x: Tensor): Tensor {
+    return ops.conv2d(x, this.kernel, this.strides, this.padding, "NHWC", this.dilations);
   }
 }
 
-export interface DepthwiseConv2DLayerArgs extends BaseLayerArgs {
-  kernelSize: Size2;
+export interface DepthwiseConv2DLayerArgs extends ConvArgs {
   depthMultiplier?: number;
-  strides?: Size2;
-  padding?: PaddingMode;
-  dataFormat?: "channelsLast";
-  dilationRate?: Size2;
-  activation?: Activation;
-  useBias?: boolean;
   depthwiseInitializer?: InitializerSpec;
-  biasInitializer?: InitializerSpec;
 }
 
-export class DepthwiseConv2D extends Layer {
-  private readonly args: DepthwiseConv2DLayerArgs;
-  private readonly activation: (x: Tensor) => Tensor;
-  private kernel!: Variable;
-  private bias: Variable | undefined;
+export class DepthwiseConv2D extends Conv {
+  private readonly depthMultiplier: number;
   constructor(config: WithKerasAliases<DepthwiseConv2DLayerArgs>) {
-    const args = normalizeArgs("DepthwiseConv2D", config, [
-      "kernelSize", "depthMultiplier", "strides", "padding", "dataFormat", "dilationRate", "activation", "useBias", "depthwiseInitializer", "biasInitializer",
-    ]);
-    super("DepthwiseConv2D", args);
-    requireArg("DepthwiseConv2D", args as unknown as Record<string, unknown>, "kernelSize", isSize2, "a positive integer or [height, width]");
-    checkDataFormat("DepthwiseConv2D", args.dataFormat);
-    args.padding = checkPadding("DepthwiseConv2D", args.padding);
-    this.activation = getActivation(args.activation);
-    this.args = args;
-    this.inits = [resolveInitializer(args.depthwiseInitializer, "glorotUniform"), resolveInitializer(args.biasInitializer, "zeros")];
+    const args = normalizeArgs("DepthwiseConv2D", config, [...CONV_KEYS, "depthMultiplier", "depthwiseInitializer"]);
+    super("DepthwiseConv2D", args, args.depthwiseInitializer);
+    this.depthMultiplier = args.depthMultiplier ?? 1;
   }
-  private readonly inits: [Initializer, Initializer];
-  protected override build([x]: readonly TensorType[]): void {
-    requireImage("DepthwiseConv2D", x!);
-    const [kh, kw] = pair(this.args.kernelSize);
-    const mult = this.args.depthMultiplier ?? 1;
-    this.kernel = this.addWeight("depthwise_kernel", [kh, kw, x!.shape[3]!, mult], this.inits[0]);
-    if (this.args.useBias ?? true) this.bias = this.addWeight("bias", [x!.shape[3]! * mult], this.inits[1]);
+  protected kernelSpec(inChannels: number) {
+    return { name: "depthwise_kernel", shape: [...this.kernelSize, inChannels, this.depthMultiplier], outChannels: inChannels * this.depthMultiplier };
   }
-  protected call([x]: Tensor[]): Tensor {
-    let y = ops.depthwiseConv2d(x!, this.kernel, pair(this.args.strides ?? 1), this.args.padding!, "NHWC", pair(this.args.dilationRate ?? 1));
-    if (this.bias) y = ops.add(y, this.bias);
-    return this.activation(y);
+  protected convolve(x: Tensor): Tensor {
+    return ops.depthwiseConv2d(x, this.kernel, this.strides, this.padding, "NHWC", this.dilations);
   }
 }
 
