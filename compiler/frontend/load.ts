@@ -7,7 +7,7 @@ import * as path from "node:path";
 import * as vm from "node:vm";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { Project, ts } from "ts-morph";
+import { Project, SyntaxKind, ts, type SourceFile } from "ts-morph";
 import { TfcError, TfcErrorList, closest, type SourceLoc } from "../../ir/errors.js";
 import { registerUserFile, currentUserLocFromError } from "./location.js";
 import * as api from "../api/index.js";
@@ -77,7 +77,7 @@ export function loadModelFile(file: string, options: LoadOptions = {}): LoadedMo
         loc = { file: displayPath(sf.getFilePath()), line, column };
       }
       const text = ts.flattenDiagnosticMessageText(d.compilerObject.messageText, "\n");
-      const err = unsupportedApi(d.getCode(), text) ?? new TfcError("TFC5001", `TS${d.getCode()}: ${text}`);
+      const err = (sf && start !== undefined ? unsupportedApi(d.getCode(), sf, start) : undefined) ?? new TfcError("TFC5001", `TS${d.getCode()}: ${text}`);
       if (loc) err.at(loc);
       return err;
     });
@@ -141,14 +141,26 @@ export function loadModelFile(file: string, options: LoadOptions = {}): LoadedMo
   return { file: abs, exports, exportLocs, warnings };
 }
 
-/** TS2339 on the `tf` namespace means the model uses a TF.js API tfc does not have (yet). */
-function unsupportedApi(code: number, text: string): TfcError | undefined {
-  if (code !== 2339 || !text.includes(apiTypesPath().replace(/\.d\.ts$/, ""))) return undefined;
-  const name = /Property '([^']+)'/.exec(text)?.[1];
-  if (!name) return undefined;
-  const hint = closest(name, Object.keys(api));
-  return new TfcError("TFC3010", `tfc does not support 'tf.${name}' (yet)`, {
-    notes: hint ? [`did you mean 'tf.${hint}'?`] : ["the supported API is listed in the README"],
+/**
+ * TS2339 or TS2551 ("property does not exist") on something tfc's API declares — `tf.fft`, `tf.layers.Dense`,
+ * `x.fft()` — means the model uses a TF.js name tfc does not have (yet): say so in those words,
+ * with the Keras → TF.js spelling or the closest name tfc has.
+ */
+function unsupportedApi(code: number, sf: SourceFile, pos: number): TfcError | undefined {
+  if (code !== 2339 && code !== 2551) return undefined; // 2551: the same, with a suggestion
+  const access = sf.getDescendantAtPos(pos)?.getParentIfKind(SyntaxKind.PropertyAccessExpression);
+  if (!access) return undefined;
+  const object = access.getExpression();
+  const declaredIn = object.getType().getSymbol()?.getDeclarations()[0]?.getSourceFile().getFilePath() ?? object.getSymbol()?.getDeclarations()[0]?.getSourceFile().getFilePath();
+  const apiDir = path.dirname(apiTypesPath());
+  if (!declaredIn || !path.resolve(declaredIn).startsWith(apiDir)) return undefined;
+  const name = access.getName();
+  const candidates = object.getType().getProperties().map((p) => p.getName());
+  const camel = name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  const lowerFirst = name.charAt(0).toLowerCase() + name.slice(1);
+  const hint = [camel, lowerFirst].find((c) => c !== name && candidates.includes(c)) ?? closest(name, candidates);
+  return new TfcError("TFC3010", `tfc does not support '${access.getText()}' (yet)`, {
+    notes: hint ? [`did you mean '${object.getText()}.${hint}'?`] : ["the supported API is listed in the README"],
   });
 }
 
