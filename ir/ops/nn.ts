@@ -36,7 +36,7 @@ interface WindowAxis {
  * `ceil(in / stride)` outputs and pads `max(0, (out-1)*stride + effective - in)` in total,
  * `floor(total / 2)` of it before. `effective` is the dilated window, `(k-1)*dilation + 1`.
  */
-function windowAxis(op: string, what: string, inSize: number, k: number, stride: number, dilation: number, padding: Padding): WindowAxis {
+export function windowAxis(op: string, what: string, inSize: number, k: number, stride: number, dilation: number, padding: Padding): WindowAxis {
   const effective = (k - 1) * dilation + 1;
   if (padding === "same") {
     const out = Math.ceil(inSize / stride);

@@ -1,0 +1,57 @@
+// What a kernel template sees while lowering one tensor op: the op, its operand and result
+// buffers, the target's vector width, and ways to add scratch buffers and kernel launches.
+// Also the shape helpers templates share (run-time dimensions, sizes as a + b·N).
+
+import type { Op } from "../../ir/ir.js";
+import type { TensorType } from "../../ir/types.js";
+import { BATCH } from "../../ir/types.js";
+import type { KBuilder } from "../../ir/kernel/builder.js";
+import type { KFunc, KProgramBuffer, KSize, KValue } from "../../ir/kernel/kir.js";
+import type { Attrs } from "../../ir/builder.js";
+
+export interface LowerOptions {
+  /** Lanes of f32 vectors the target prefers (8: AVX2, 4: SSE/NEON/wasm SIMD128). */
+  readonly vectorWidth: number;
+}
+
+export interface TemplateContext {
+  readonly op: Op;
+  readonly attrs: Attrs;
+  readonly inputs: readonly KProgramBuffer[];
+  readonly inTypes: readonly TensorType[];
+  readonly out: KProgramBuffer;
+  readonly outType: TensorType;
+  readonly width: number;
+  /** A unique kernel name derived from the op (`matmul_3`). */
+  kernelName(suffix?: string): string;
+  /** A scratch buffer in the arena, live for this op only. */
+  scratch(name: string, elem: KProgramBuffer["elem"], size: KSize): KProgramBuffer;
+  /** Add a kernel launch over these program buffers (in the kernel's buffer-parameter order). */
+  launch(kernel: KFunc, buffers: readonly KProgramBuffer[]): void;
+}
+
+/** Elements of a tensor type as `a + b·N`. */
+export function sizeOf(t: TensorType): KSize {
+  const fixed = t.shape.reduce((p, d) => (d === BATCH ? p : p * d), 1);
+  return t.shape.includes(BATCH) ? { constant: 0, perBatch: fixed } : { constant: fixed, perBatch: 0 };
+}
+
+/** A dimension as a run-time index value: its size, or the batch parameter `n`. */
+export function dimValue(b: KBuilder, d: number, n: KValue): KValue {
+  return d === BATCH ? n : b.index(d);
+}
+
+/** Product of dimensions as an index value (constant-folded where static). */
+export function dimsProduct(b: KBuilder, dims: readonly number[], n: KValue): KValue {
+  const fixed = dims.reduce((p, d) => (d === BATCH ? p : p * d), 1);
+  return dims.includes(BATCH) ? (fixed === 1 ? n : b.ix(n, "*", fixed)) : b.index(fixed);
+}
+
+/** A typical batch used only to decide whether a loop is worth running in parallel. */
+export const TYPICAL_BATCH = 32;
+/** Loops whose work (in elements) is below this run on one thread. */
+export const PARALLEL_WORK = 1 << 15;
+
+export function estimatedElements(shape: readonly number[]): number {
+  return shape.reduce((p, d) => p * (d === BATCH ? TYPICAL_BATCH : d), 1);
+}
