@@ -1,6 +1,6 @@
 // The compiler driver: one function from a model file to compiled results, used by the CLI, the
 // build plugin and the tests. Load (type-check, run top level) → trace the chosen export →
-// run a named pass pipeline → (later) hand the IR to a target.
+// run a named pass pipeline → hand the IR to a target (`build`).
 
 import type { Module } from "../ir/ir.js";
 import { TfcError, closest } from "../ir/errors.js";
@@ -9,6 +9,7 @@ import { runPipeline } from "../passes/manager.js";
 import { loadModelFile, displayPath } from "./frontend/load.js";
 import { traceExport, type TracedExport } from "./frontend/trace.js";
 import type { Warning } from "./api/warnings.js";
+import { buildNative, type NativeArtifacts } from "../targets/llvm/index.js";
 
 export interface CompileOptions {
   /** Which export to compile; the default export when absent. */
@@ -55,4 +56,26 @@ export function compile(file: string, options: CompileOptions = {}): CompileResu
     ...(options.onPrint ? { onPrint: options.onPrint } : {}),
   });
   return { file: loaded.file, module, traced, warnings, ir: () => printModule(module) };
+}
+
+export interface BuildOptions {
+  readonly target: "llvm";
+  readonly outDir: string;
+  /** C symbol prefix and file stem (default `model`). */
+  readonly name?: string;
+  readonly cpu?: string;
+  readonly triple?: string;
+}
+
+/** Compile a model file for a target and write its artifacts. */
+export function build(file: string, options: CompileOptions & BuildOptions): { result: CompileResult; artifacts: NativeArtifacts } {
+  const result = compile(file, options);
+  const fn = result.module.functions[0]!;
+  const artifacts = buildNative(result.module, fn, {
+    outDir: options.outDir,
+    ...(options.name ? { name: options.name } : {}),
+    ...(options.cpu ? { cpu: options.cpu } : {}),
+    ...(options.triple ? { triple: options.triple } : {}),
+  });
+  return { result, artifacts };
 }

@@ -3,7 +3,12 @@
 
 import * as fs from "node:fs";
 import { Command, Option } from "commander";
-import { compile } from "../driver.js";
+import * as path from "node:path";
+import { build, compile } from "../driver.js";
+import { lowerFunction } from "../../passes/lower/index.js";
+import { printKProgram } from "../../ir/kernel/print.js";
+import { emitProgram } from "../../targets/llvm/emit.js";
+import { predictNative } from "./native.js";
 import { formatAnyError, formatDiagnostic, makeChalk } from "../diagnostics.js";
 import { interpret, initialParams } from "../../ir/interpreter.js";
 import { TfcError } from "../../ir/errors.js";
@@ -32,22 +37,58 @@ const program = new Command()
 
 program
   .command("compile")
-  .description("compile a model file; --emit ir prints the tensor IR after the inference pipeline")
+  .description("compile a model file: the tensor IR (default), or native artifacts with --target llvm")
   .argument("<model>", "model file (.ts) whose default export is a model or tf.function")
-  .addOption(new Option("--emit <what>", "what to produce").choices(["ir"]).default("ir"))
-  .option("-o, --output <file>", "write the result to a file instead of stdout")
+  .addOption(new Option("--target <target>", "interp: print IR; llvm: write model.h, libmodel.so/.a, weights, model.json").choices(["interp", "llvm"]).default("interp"))
+  .addOption(new Option("--emit <what>", "print this instead of writing artifacts: ir (tensor IR), kir (kernel IR), llvm (LLVM IR)").choices(["ir", "kir", "llvm"]))
+  .option("-o, --output <path>", "output file (--emit) or directory (--target llvm, default out/)")
   .option("--export <name>", "compile this named export instead of the default export")
   .option("--pipeline <name>", "pass pipeline to run", "inference")
   .option("--print-after <passes>", "print the IR after these passes (comma-separated, or 'all') to stderr")
-  .action((model: string, opts: { emit: string; output?: string; export?: string; pipeline: string; printAfter?: string }) => {
-    const result = compile(model, {
+  .option("--name <name>", "C symbol prefix and file stem of native artifacts", "model")
+  .option("--cpu <cpu>", "portable (x86-64 baseline + AVX2/FMA chosen at run time), native, or an LLVM CPU name", "portable")
+  .option("--triple <triple>", "cross-compile for this target triple (e.g. aarch64-linux-gnu)")
+  .action((model: string, opts: { target: string; emit?: string; output?: string; export?: string; pipeline: string; printAfter?: string; name: string; cpu: string; triple?: string }) => {
+    const common = {
       ...(opts.export ? { exportName: opts.export } : {}),
       pipeline: opts.pipeline,
       ...(opts.printAfter ? { printAfter: opts.printAfter === "all" ? ("all" as const) : opts.printAfter.split(",") } : {}),
-      onPrint: (pass, text) => process.stderr.write(`// ----- IR after ${pass} -----\n${text}\n`),
+      onPrint: (pass: string, text: string) => process.stderr.write(`// ----- IR after ${pass} -----\n${text}\n`),
+    };
+    const emit = opts.emit ?? (opts.target === "llvm" ? undefined : "ir");
+    if (emit) {
+      const result = compile(model, common);
+      printWarnings(result.warnings);
+      const fn = result.module.functions[0]!;
+      const width = opts.cpu === "portable" || opts.cpu === "native" ? 8 : 4;
+      if (emit === "ir") writeOut(result.ir(), opts.output);
+      else if (emit === "kir") writeOut(printKProgram(lowerFunction(result.module, fn, { vectorWidth: width })), opts.output);
+      else writeOut(emitProgram(lowerFunction(result.module, fn, { vectorWidth: width }), { prefix: opts.name }), opts.output);
+      return;
+    }
+    const { result, artifacts } = build(model, {
+      ...common,
+      target: "llvm",
+      outDir: opts.output ?? "out",
+      name: opts.name,
+      cpu: opts.cpu,
+      ...(opts.triple ? { triple: opts.triple } : {}),
     });
     printWarnings(result.warnings);
-    writeOut(result.ir(), opts.output);
+    const rel = (f: string) => path.relative(process.cwd(), f) || f;
+    const size = (f: string) => `${(fs.statSync(f).size / 1024).toFixed(1)} KiB`;
+    const m = artifacts.program.arenaBytes;
+    process.stdout.write(
+      [
+        `wrote ${rel(artifacts.dir)}/`,
+        `  ${rel(artifacts.header)}  (C API)`,
+        `  ${rel(artifacts.sharedLibrary)}  ${size(artifacts.sharedLibrary)}`,
+        `  ${rel(artifacts.staticLibrary)}  ${size(artifacts.staticLibrary)}`,
+        `  ${rel(artifacts.weights)}  ${size(artifacts.weights)}`,
+        `  ${rel(artifacts.manifest)}`,
+        `  working memory: ${m.constant} + ${m.perBatch}·batch bytes; ${artifacts.program.kernels.length} kernels`,
+      ].join("\n") + "\n",
+    );
   });
 
 program
@@ -55,9 +96,10 @@ program
   .description("run a model on inputs and print TensorFlow Serving-style predictions")
   .argument("<model>", "model file (.ts)")
   .option("--input <file>", 'JSON file: {"instances": [...]} (one entry per example) or a nested array')
-  .addOption(new Option("--target <target>", "where to run the model").choices(["interp"]).default("interp"))
+  .addOption(new Option("--target <target>", "where to run the model: the reference interpreter, or compiled native code").choices(["interp", "llvm"]).default("interp"))
   .option("--export <name>", "run this named export instead of the default export")
-  .action((model: string, opts: { input?: string; target: string; export?: string }) => {
+  .option("--cpu <cpu>", "with --target llvm: portable, native, or an LLVM CPU name", "portable")
+  .action((model: string, opts: { input?: string; target: string; export?: string; cpu: string }) => {
     const result = compile(model, opts.export ? { exportName: opts.export } : {});
     printWarnings(result.warnings);
     const fn = result.module.functions[0]!;
@@ -65,7 +107,7 @@ program
       throw new TfcError("TFC1024", `${fn.name} takes ${fn.args.length} input(s) (${fn.args.map((a) => a.name).join(", ")}): pass them with --input FILE`);
     }
     const inputs = opts.input ? requestToInputs(readInputFile(opts.input), fn) : [];
-    const outputs = interpret(result.module, fn, inputs, initialParams(result.module));
+    const outputs = opts.target === "llvm" ? predictNative(result.module, fn, inputs, opts.cpu) : interpret(result.module, fn, inputs, initialParams(result.module));
     process.stdout.write(JSON.stringify(outputsToResponse(outputs, fn)) + "\n");
   });
 
