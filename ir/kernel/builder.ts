@@ -9,7 +9,7 @@ import {
 } from "./kir.js";
 
 const COMPARE: ReadonlySet<KPrim> = new Set(["eq", "ne", "lt", "le", "gt", "ge"]);
-const FLOAT_ONLY: ReadonlySet<KPrim> = new Set(["sqrt", "exp", "log", "tanh", "pow", "floor", "fma"]);
+const FLOAT_ONLY: ReadonlySet<KPrim> = new Set(["sqrt", "exp", "log", "tanh", "floor", "fma"]);
 const INT_ONLY: ReadonlySet<KPrim> = new Set(["rem"]);
 const LOGICAL: ReadonlySet<KPrim> = new Set(["and", "or", "not"]);
 
@@ -34,7 +34,8 @@ export function primResultType(prim: KPrim, args: readonly KType[], castTo?: KTy
   for (const t of args) if (!sameKType(t, a)) fail(`${prim} operands differ: ${args.map(formatKType).join(" and ")}`);
   if (FLOAT_ONLY.has(prim) && a.elem !== "f32") fail(`${prim} needs f32 operands, got ${formatKType(a)}`);
   if (INT_ONLY.has(prim) && a.elem !== "i32" && a.elem !== "index") fail(`${prim} needs integer operands, got ${formatKType(a)}`);
-  if (LOGICAL.has(prim) !== (a.elem === "bool")) fail(`${prim} ${LOGICAL.has(prim) ? "needs" : "is not defined on"} bool operands`);
+  if (LOGICAL.has(prim) && a.elem !== "bool") fail(`${prim} needs bool operands, got ${formatKType(a)}`);
+  if (!LOGICAL.has(prim) && !COMPARE.has(prim) && a.elem === "bool") fail(`${prim} is not defined on bool operands`);
   const arity = prim === "fma" ? 3 : ["neg", "abs", "sqrt", "exp", "log", "tanh", "floor", "not"].includes(prim) ? 1 : 2;
   if (args.length !== arity) fail(`${prim} takes ${arity} operand(s), got ${args.length}`);
   return COMPARE.has(prim) ? kType("bool", a.width) : a;

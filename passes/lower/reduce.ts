@@ -11,6 +11,8 @@ import { dimValue, estimatedElements, PARALLEL_WORK, type TemplateContext } from
 type ReduceKind = "sum" | "mean" | "max" | "min" | "prod";
 
 const INIT: Record<ReduceKind, number> = { sum: 0, mean: 0, max: -Infinity, min: Infinity, prod: 1 };
+/** i32 has no infinities: max starts from the smallest int, min from the largest. */
+const INIT_I32: Record<ReduceKind, number> = { sum: 0, mean: 0, max: -2147483648, min: 2147483647, prod: 1 };
 const STEP: Record<ReduceKind, KPrim> = { sum: "add", mean: "add", max: "max", min: "min", prod: "mul" };
 
 /** Runs of consecutive axes that are all kept or all reduced: sizes as (fixed, has batch). */
@@ -45,6 +47,7 @@ export function lowerReduce(ctx: TemplateContext, kind: ReduceKind): void {
   const count = x.shape.filter((_, i) => axes.has(i)).reduce<KValue>((acc, d) => b.mul(acc, dimValue(b, d, n)), b.index(1));
   const gs = groups(x.shape, axes);
   const parallel = estimatedElements(x.shape) >= PARALLEL_WORK;
+  const init = elem === "i32" ? INIT_I32 : INIT;
   const splat = (v: number, lanes: number) => (lanes > 1 ? b.broadcast(b.const(v, t), lanes) : b.const(v, t));
   const finish = (acc: KValue): KValue => {
     if (kind !== "mean") return acc;
@@ -71,9 +74,9 @@ export function lowerReduce(ctx: TemplateContext, kind: ReduceKind): void {
       if (!I) {
         // Reduce a contiguous run: vector accumulator, then lanes folded, then a scalar tail.
         const base = b.mul(o, R);
-        const acc = b.var(splat(INIT[kind], 1), "acc");
+        const acc = b.var(splat(init[kind], 1), "acc");
         if (w > 1 && kind !== "prod" && !middle.batch && middle.fixed >= 2 * w) {
-          const vacc = b.var(splat(INIT[kind], w), "vacc");
+          const vacc = b.var(splat(init[kind], w), "vacc");
           const vectors = Math.floor(middle.fixed / w);
           b.for(0, vectors, { name: "v" }, (v) => b.set(vacc, b.prim(STEP[kind], [b.get(vacc), b.load(src, b.add(base, b.ix(v, "*", w)), w)])));
           b.set(acc, b.reduce(STEP[kind] as "add" | "max" | "min", b.get(vacc)));
@@ -90,7 +93,7 @@ export function lowerReduce(ctx: TemplateContext, kind: ReduceKind): void {
       const lanes = lanesFor(innerFixed);
       const vectors = lanes > 1 ? Math.floor(innerFixed / lanes) : 0;
       const column = (i: KValue, l: number) => {
-        const acc = b.var(splat(INIT[kind], l), "acc");
+        const acc = b.var(splat(init[kind], l), "acc");
         b.for(0, R, { name: "r" }, (r) => b.set(acc, b.prim(STEP[kind], [b.get(acc), b.load(src, b.add(b.mul(b.add(b.mul(o, R), r), I), i), l)])));
         b.store(dst, b.add(b.mul(o, I), i), finish(b.get(acc)));
       };
@@ -117,7 +120,7 @@ export function lowerReduce(ctx: TemplateContext, kind: ReduceKind): void {
         base = b.add(base, b.ix(b.rem(rem, dim), "*", strides[d]!));
         rem = b.div(rem, dim);
       }
-      const acc = b.var(splat(INIT[kind], 1), "acc");
+      const acc = b.var(splat(init[kind], 1), "acc");
       b.for(0, count, { name: "r" }, (r) => {
         let rr = r;
         let off = base;

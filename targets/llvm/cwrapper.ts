@@ -160,7 +160,7 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
     ...fn.args.flatMap((a, i) => {
       const arg = cName(a.name ?? `input${i}`);
       return [
-        `  if (!${arg}) return fail(m, TFC_ERR_ARGUMENT, "input '${a.name}' is NULL");`,
+        `  if (!${arg} && ${name}_input${i}_elements(batch) > 0) return fail(m, TFC_ERR_ARGUMENT, "input '${a.name}' is NULL");`,
         `  if (${arg}_len != ${name}_input${i}_elements(batch)) { char msg[256]; snprintf(msg, sizeof msg, "input '${a.name}' has %lld elements; ${formatType(a.type)} at batch %lld needs %lld", (long long)${arg}_len, (long long)batch, (long long)${name}_input${i}_elements(batch)); return fail(m, TFC_ERR_SHAPE, msg); }`,
         `  m->bufs[${inputs[i]!.i}] = (void*)${arg};`,
       ];
@@ -169,7 +169,7 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
       const res = `${cName(fn.resultNames[i] ?? `output${i}`)}_out`;
       const o = outputs.find(({ b }) => b.ref === i)!;
       return [
-        `  if (!${res}) return fail(m, TFC_ERR_ARGUMENT, "output '${fn.resultNames[i]}' is NULL");`,
+        `  if (!${res} && ${name}_output${i}_elements(batch) > 0) return fail(m, TFC_ERR_ARGUMENT, "output '${fn.resultNames[i]}' is NULL");`,
         `  if (${res}_len != ${name}_output${i}_elements(batch)) { char msg[256]; snprintf(msg, sizeof msg, "output '${fn.resultNames[i]}' has room for %lld elements; ${formatType(r.type)} at batch %lld needs %lld", (long long)${res}_len, (long long)batch, (long long)${name}_output${i}_elements(batch)); return fail(m, TFC_ERR_SHAPE, msg); }`,
         `  m->bufs[${o.i}] = (void*)${res};`,
       ];

@@ -424,7 +424,8 @@ class FunctionWriter {
       case "tanh": return alias(this.perLane(t, a[0]!, "tanhf"));
       case "eq": case "ne": case "lt": case "le": case "gt": case "ge": {
         const f = { eq: "oeq", ne: "une", lt: "olt", le: "ole", gt: "ogt", ge: "oge" }[prim];
-        const i = { eq: "eq", ne: "ne", lt: "slt", le: "sle", gt: "sgt", ge: "sge" }[prim];
+        // bools compare as 0 < 1 (unsigned); i32 and index are signed.
+        const i = (t.elem === "bool" ? { eq: "eq", ne: "ne", lt: "ult", le: "ule", gt: "ugt", ge: "uge" } : { eq: "eq", ne: "ne", lt: "slt", le: "sle", gt: "sgt", ge: "sge" })[prim];
         return assign(isFloat ? `fcmp ${f} ${ty} ${a[0]}, ${a[1]}` : `icmp ${i} ${ty} ${a[0]}, ${a[1]}`);
       }
       case "and": return assign(`and ${ty} ${a[0]}, ${a[1]}`);
@@ -476,18 +477,32 @@ class FunctionWriter {
     return final;
   }
 
+  /** i32 x^y as the interpreter computes it: in doubles, truncated (lane by lane for vectors). */
   private intPow(t: KType, x: string, y: string): string {
-    if (t.width !== 1) throw new TfcError("TFC6020", "LLVM emitter: vector i32 pow is not supported");
     this.mod.declare("declare double @llvm.pow.f64(double, double)");
-    const fx = this.t();
-    this.emit(`${fx} = sitofp i32 ${x} to double`);
-    const fy = this.t();
-    this.emit(`${fy} = sitofp i32 ${y} to double`);
-    const p = this.t();
-    this.emit(`${p} = call double @llvm.pow.f64(double ${fx}, double ${fy})`);
-    const r = this.t();
-    this.emit(`${r} = fptosi double ${p} to i32`);
-    return r;
+    const one = (a: string, b: string): string => {
+      const fx = this.t();
+      this.emit(`${fx} = sitofp i32 ${a} to double`);
+      const fy = this.t();
+      this.emit(`${fy} = sitofp i32 ${b} to double`);
+      const p = this.t();
+      this.emit(`${p} = call double @llvm.pow.f64(double ${fx}, double ${fy})`);
+      const r = this.t();
+      this.emit(`${r} = fptosi double ${p} to i32`);
+      return r;
+    };
+    if (t.width === 1) return one(x, y);
+    let acc = "undef";
+    for (let i = 0; i < t.width; i++) {
+      const a = this.t();
+      this.emit(`${a} = extractelement ${llType(t)} ${x}, i32 ${i}`);
+      const b = this.t();
+      this.emit(`${b} = extractelement ${llType(t)} ${y}, i32 ${i}`);
+      const next = this.t();
+      this.emit(`${next} = insertelement ${llType(t)} ${acc}, i32 ${one(a, b)}, i32 ${i}`);
+      acc = next;
+    }
+    return acc;
   }
 
   /** A libm function applied lane by lane. */
