@@ -162,3 +162,21 @@ test("without LLVM's tools, --target llvm says what to install", () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /error TFC6001: --target llvm needs LLVM's opt and llc \(Debian: apt-get install llvm-14\)/);
 });
+
+test("--triple aarch64-linux-gnu cross-compiles; the C example runs under qemu and matches x86-64", () => {
+  const out = path.join(tmp, "arm");
+  const r = tfc(["compile", "examples/mnist-cnn.ts", "--target", "llvm", "--triple", "aarch64-linux-gnu", "-o", out]);
+  assert.equal(r.status, 0, r.stderr);
+  const elf = fs.readFileSync(path.join(out, "libmodel.so"));
+  assert.equal(elf.readUInt16LE(18), 183, "ELF machine is EM_AARCH64");
+  const exe = path.join(tmp, "predict-arm");
+  const cc = spawnSync("aarch64-linux-gnu-gcc", ["-O2", path.join(root, "examples/c/main.c"), "-I", out, path.join(out, "libmodel.a"), "-lm", "-pthread", "-o", exe], { encoding: "utf8" });
+  assert.equal(cc.status, 0, cc.stderr || String(cc.error));
+  const [x] = randomInputs([{ dtype: "f32", shape: [BATCH, 28, 28, 1] }], 2, 11);
+  const run = spawnSync("qemu-aarch64-static", ["-L", "/usr/aarch64-linux-gnu", exe, path.join(out, "model.weights"), "2"], { input: Array.from(x!.data).join(" "), encoding: "utf8" });
+  assert.equal(run.status, 0, run.stderr || String(run.error));
+  const rows = run.stdout.trim().split("\n").map((l) => l.split(" | ")[0]!.split(" ").map(Number));
+  const result = compile(path.join(root, "examples/mnist-cnn.ts"));
+  const [expected] = interpret(result.module, result.module.functions[0]!, [x!], initialParams(result.module));
+  assertClose(rows.flat(), Array.from(expected!.data), 1e-4, 1e-6, "aarch64 build");
+});
