@@ -101,7 +101,7 @@ export function compileScalar(expr: SExpr, arity: number): (...inputs: number[])
     if (known) return known;
     let code: string;
     if (e.kind === "input") code = `x${e.index}`;
-    else if (e.kind === "const") code = Number.isFinite(e.value) ? String(e.value) : e.value > 0 ? "Infinity" : e.value < 0 ? "-Infinity" : "NaN";
+    else if (e.kind === "const") code = Object.is(e.value, -0) ? "-0" : Number.isFinite(e.value) ? String(e.value) : e.value > 0 ? "Infinity" : e.value < 0 ? "-Infinity" : "NaN";
     else code = primJs(e.prim, e.args.map(emit), e.args.map((a) => a.dtype), e.dtype);
     if (e.kind === "input") return code;
     const name = `t${names.size}`;

@@ -74,7 +74,7 @@ export class KBuilder {
   // Constants
   const(value: number, type: KType): KValue {
     const result = this.value(type);
-    this.emit({ kind: "const", result, value });
+    this.emit({ kind: "const", result, value: type.elem === "f32" ? Math.fround(value) : value });
     return result;
   }
   index(value: number): KValue {

@@ -7,7 +7,7 @@ import type { KBufferParam, KValue } from "../../ir/kernel/kir.js";
 import { windowAxis } from "../../ir/ops/nn.js";
 import { BATCH, type TensorType } from "../../ir/types.js";
 import { dimValue, type TemplateContext } from "./context.js";
-import { emitGemmKernel } from "./matmul.js";
+import { emitGemmKernel, launchGemm } from "./matmul.js";
 
 type Padding = "same" | "valid";
 
@@ -89,7 +89,7 @@ export function lowerConv2d(ctx: TemplateContext): void {
   const gemm = (name: string) => emitGemmKernel(name, { mFixed: (batched ? 1 : win.batch) * win.oh * win.ow, mBatch: batched, k: kdim, n: outChannels }, ctx.width);
   const pointwise = win.kh === 1 && win.kw === 1 && win.sh === 1 && win.sw === 1 && !win.padded;
   if (pointwise) {
-    ctx.launch(gemm(ctx.kernelName()), [ctx.inputs[0]!, ctx.inputs[1]!, ctx.out]);
+    launchGemm(ctx, gemm(ctx.kernelName()), ctx.inputs[0]!, ctx.inputs[1]!, ctx.out);
     return;
   }
   const perImage = win.oh * win.ow * kdim;
@@ -109,7 +109,7 @@ export function lowerConv2d(ctx: TemplateContext): void {
     });
   });
   ctx.launch(b.finish(), [ctx.inputs[0]!, cols]);
-  ctx.launch(gemm(ctx.kernelName("gemm")), [cols, ctx.inputs[1]!, ctx.out]);
+  launchGemm(ctx, gemm(ctx.kernelName("gemm")), cols, ctx.inputs[1]!, ctx.out);
 }
 
 export function lowerDepthwiseConv2d(ctx: TemplateContext): void {

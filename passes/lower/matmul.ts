@@ -6,7 +6,7 @@
 // Transposed operands are materialized first; batch dimensions (with broadcasting) loop outside.
 
 import { KBuilder } from "../../ir/kernel/builder.js";
-import { kType, type KProgramBuffer, type KValue, type KVar } from "../../ir/kernel/kir.js";
+import { kType, type KBufferParam, type KFunc, type KProgramBuffer, type KValue, type KVar } from "../../ir/kernel/kir.js";
 import { BATCH, type TensorType } from "../../ir/types.js";
 import { TfcError } from "../../ir/errors.js";
 import { dimValue, dimsProduct, sizeOf, type TemplateContext } from "./context.js";
@@ -32,29 +32,48 @@ export function blockingFor(width: number): Blocking {
   return width >= 8 ? { mr: 6, nv: 2, mb: 48, kc: 256 } : { mr: 4, nv: 3, mb: 32, kc: 256 };
 }
 
+/** What a GEMM kernel needs besides its operands: a scratch buffer for packed panels of B. */
+export interface GemmKernel {
+  readonly kernel: KFunc;
+  /** f32 elements of the packing scratch (0: the kernel takes no scratch buffer). */
+  readonly scratchElements: number;
+}
+
 /**
- * Emit a GEMM kernel `name(a, b, c, n)`; `batchCount` > 1 adds an outer loop over a batch of
+ * Emit a GEMM kernel `name(a, b, c[, bpack], n)`; `batch` adds an outer loop over a batch of
  * matrices with per-operand offsets (0 for broadcast operands).
+ *
+ * Two paths, chosen at run time by the number of rows M:
+ * - packed (M >= 2·MR and at least two full column panels): for each K block, the full panels of
+ *   B are packed in parallel into contiguous KC×NB slabs (one cache line per k, no TLB misses),
+ *   then row blocks run in parallel, each sweeping every panel with its rows of A hot in L2;
+ * - direct (small M, e.g. batch-1 inference): MB×NB tiles in parallel reading B in place, since
+ *   packing would triple the memory traffic of a matrix-vector product.
+ * A partial last panel (N not a multiple of NB) always reads B in place with narrower micro-tiles.
  */
-export function emitGemmKernel(name: string, shape: GemmShape, width: number, batch?: { aStride: number[]; bStride: number[]; dims: number[] }) {
+export function emitGemmKernel(name: string, shape: GemmShape, width: number, batch?: { aStride: number[]; bStride: number[]; dims: number[] }): GemmKernel {
   const w = Math.max(1, width);
   const { mr, nv, mb, kc } = blockingFor(w);
   const nb = nv * w;
+  const { k: K, n: N } = shape;
+  const fullPanels = Math.floor(N / nb);
+  const panels = Math.ceil(N / nb);
+  const packing = fullPanels >= 2 && K >= 8;
   const b = new KBuilder(name);
   const A = b.buffer("a", "f32");
   const B = b.buffer("b", "f32");
   const C = b.buffer("c", "f32", true);
+  const P = packing ? b.buffer("bpack", "f32", true) : undefined;
   const n = b.scalarParam("n");
-  const { k: K, n: N } = shape;
   const M = shape.mBatch ? (shape.mFixed === 1 ? n : b.ix(n, "*", shape.mFixed)) : b.index(shape.mFixed);
-  const fullPanels = Math.floor(N / nb);
-  const panels = Math.ceil(N / nb);
   const rowBlocks = b.ix(b.ix(M, "+", mb - 1), "/", mb);
-  const tiles = b.ix(rowBlocks, "*", panels);
   const batches = batch ? dimsProduct(b, batch.dims, n) : b.index(1);
 
+  /** Where micro-tiles read B: in place (row k, column col) or from a packed slab. */
+  type BSource = (k: KValue, col: KValue, v: number, lanes: number) => { buffer: KBufferParam; index: KValue };
+
   /** One micro-tile: `rows` rows from `row`, columns from `col`: `vecs` vectors of w lanes, or one scalar column. */
-  const micro = (aBase: KValue, bBase: KValue, cBase: KValue, row: KValue, col: KValue, k0: KValue, k1: KValue, first: KValue, rows: number, vecs: number): void => {
+  const micro = (aBase: KValue, cBase: KValue, source: BSource, row: KValue, col: KValue, k0: KValue, k1: KValue, first: KValue, rows: number, vecs: number): void => {
     const lanes = vecs === 0 ? 1 : w;
     const count = vecs === 0 ? 1 : vecs;
     const cIndex = (r: number, v: number): KValue => b.add(cBase, b.add(b.ix(b.ix(row, "+", r), "*", N), b.ix(col, "+", v * lanes)));
@@ -69,9 +88,11 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
       for (let r = 0; r < rows; r++) for (let v = 0; v < count; v++) b.set(accs[r]![v]!, b.load(C, cIndex(r, v), lanes));
     });
     b.for(k0, k1, { name: "k" }, (k) => {
-      const bRow = b.add(bBase, b.add(b.ix(k, "*", N), col));
       const bv: KValue[] = [];
-      for (let v = 0; v < count; v++) bv.push(b.load(B, v === 0 ? bRow : b.ix(bRow, "+", v * lanes), lanes));
+      for (let v = 0; v < count; v++) {
+        const at = source(k, col, v, lanes);
+        bv.push(b.load(at.buffer, at.index, lanes));
+      }
       for (let r = 0; r < rows; r++) {
         const aScalar = b.load(A, b.add(aBase, b.add(b.ix(b.ix(row, "+", r), "*", K), k)));
         const av = lanes > 1 ? b.broadcast(aScalar, lanes) : aScalar;
@@ -81,14 +102,19 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
     for (let r = 0; r < rows; r++) for (let v = 0; v < count; v++) b.store(C, cIndex(r, v), b.get(accs[r]![v]!));
   };
 
-  /** All columns of one panel for `rows` rows at `row`. */
-  const panelColumns = (aBase: KValue, bBase: KValue, cBase: KValue, row: KValue, col0: KValue, k0: KValue, k1: KValue, first: KValue, rows: number, full: boolean): void => {
-    if (full) return micro(aBase, bBase, cBase, row, col0, k0, k1, first, rows, nv);
-    // The last, partial panel (its width is static): whole vectors, then single columns.
-    const width = N - fullPanels * nb;
-    const vecs = Math.floor(width / w);
-    for (let v = 0; v < vecs; v++) micro(aBase, bBase, cBase, row, b.ix(col0, "+", v * w), k0, k1, first, rows, 1);
-    for (let c = vecs * w; c < width; c++) micro(aBase, bBase, cBase, row, b.ix(col0, "+", c), k0, k1, first, rows, 0);
+  /** Rows [row0, rowEnd) of one panel: MR rows at a time, then single rows. */
+  const rowsOf = (row0: KValue, rowEnd: KValue, tile: (row: KValue, rows: number) => void): void => {
+    const fullRows = b.ix(row0, "+", b.ix(b.ix(b.sub(rowEnd, row0), "/", mr), "*", mr));
+    b.for(row0, fullRows, { step: mr, name: "i" }, (row) => tile(row, mr));
+    b.for(fullRows, rowEnd, { name: "r" }, (row) => tile(row, 1));
+  };
+
+  /** The last, partial panel (its width is static): whole vectors, then single columns, B in place. */
+  const partialPanel = (aBase: KValue, cBase: KValue, inPlace: BSource, row: KValue, k0: KValue, k1: KValue, first: KValue, rows: number): void => {
+    const col0 = fullPanels * nb;
+    const vecs = Math.floor((N - col0) / w);
+    for (let v = 0; v < vecs; v++) micro(aBase, cBase, inPlace, row, b.index(col0 + v * w), k0, k1, first, rows, 1);
+    for (let c = col0 + vecs * w; c < N; c++) micro(aBase, cBase, inPlace, row, b.index(c), k0, k1, first, rows, 0);
   };
 
   b.for(0, batches, { name: "batch" }, (bt) => {
@@ -98,8 +124,6 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
     if (batch) {
       // Decompose the flat batch index into the batch dims; broadcast dims contribute 0.
       let rem = bt;
-      aBase = b.index(0);
-      bBase = b.index(0);
       for (let d = 0; d < batch.dims.length; d++) {
         const inner = batch.dims.slice(d + 1).reduce((p, x) => p * x, 1);
         const idx = b.ix(rem, "/", inner);
@@ -109,27 +133,65 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
       }
       cBase = b.ix(bt, "*", shape.mFixed * N);
     }
-    b.for(0, tiles, { parallel: true, name: "tile" }, (t) => {
-      const rb = b.ix(t, "/", panels);
-      const panel = b.ix(t, "%", panels);
-      const row0 = b.ix(rb, "*", mb);
-      const rowEnd = b.min(M, b.ix(row0, "+", mb));
-      const col0 = b.ix(panel, "*", nb);
-      const fullRows = b.ix(row0, "+", b.ix(b.ix(b.sub(rowEnd, row0), "/", mr), "*", mr));
+    const inPlace: BSource = (k, col, v, lanes) => ({ buffer: B, index: b.add(bBase, b.add(b.ix(k, "*", N), v === 0 ? col : b.ix(col, "+", v * lanes))) });
+
+    const direct = (): void => {
+      const tiles = b.ix(rowBlocks, "*", panels);
+      b.for(0, tiles, { parallel: true, name: "tile" }, (t) => {
+        const rb = b.ix(t, "/", panels);
+        const panel = b.ix(t, "%", panels);
+        const row0 = b.ix(rb, "*", mb);
+        const rowEnd = b.min(M, b.ix(row0, "+", mb));
+        const col0 = b.ix(panel, "*", nb);
+        b.for(0, K, { step: kc, name: "kb" }, (k0) => {
+          const k1 = b.min(b.ix(k0, "+", kc), b.index(K));
+          const first = b.prim("eq", [k0, b.index(0)]);
+          const full = () => rowsOf(row0, rowEnd, (row, rows) => micro(aBase, cBase, inPlace, row, col0, k0, k1, first, rows, nv));
+          const partial = () => rowsOf(row0, rowEnd, (row, rows) => partialPanel(aBase, cBase, inPlace, row, k0, k1, first, rows));
+          if (fullPanels === panels) full();
+          else if (fullPanels === 0) partial();
+          else b.if(b.lt(panel, b.index(fullPanels)), full, partial);
+        });
+      });
+    };
+
+    if (!P) return direct();
+    b.if(b.lt(M, b.index(2 * mr)), direct, () => {
       b.for(0, K, { step: kc, name: "kb" }, (k0) => {
         const k1 = b.min(b.ix(k0, "+", kc), b.index(K));
         const first = b.prim("eq", [k0, b.index(0)]);
-        const columns = (full: boolean) => {
-          b.for(row0, fullRows, { step: mr, name: "i" }, (row) => panelColumns(aBase, bBase, cBase, row, col0, k0, k1, first, mr, full));
-          b.for(fullRows, rowEnd, { name: "r" }, (row) => panelColumns(aBase, bBase, cBase, row, col0, k0, k1, first, 1, full));
+        // Pack the full panels of this K block: slab p holds rows k0..k1 of columns p·NB..p·NB+NB.
+        b.for(0, fullPanels, { parallel: true, name: "pack" }, (p) => {
+          b.for(k0, k1, { name: "k" }, (k) => {
+            const dst = b.ix(b.add(b.ix(p, "*", kc), b.sub(k, k0)), "*", nb);
+            const src = b.add(bBase, b.add(b.ix(k, "*", N), b.ix(p, "*", nb)));
+            for (let v = 0; v < nv; v++) b.store(P, b.ix(dst, "+", v * w), b.load(B, b.ix(src, "+", v * w), w));
+          });
+        });
+        const packed: BSource = (k, col, v) => {
+          const p = b.ix(col, "/", nb);
+          return { buffer: P, index: b.ix(b.add(b.ix(b.add(b.ix(p, "*", kc), b.sub(k, k0)), "*", nb), b.index(0)), "+", v * w) };
         };
-        if (fullPanels === panels) columns(true);
-        else if (fullPanels === 0) columns(false);
-        else b.if(b.lt(panel, b.index(fullPanels)), () => columns(true), () => columns(false));
+        b.for(0, rowBlocks, { parallel: true, name: "rowblock" }, (rb) => {
+          const row0 = b.ix(rb, "*", mb);
+          const rowEnd = b.min(M, b.ix(row0, "+", mb));
+          b.for(0, fullPanels, { name: "panel" }, (p) => {
+            const col0 = b.ix(p, "*", nb);
+            rowsOf(row0, rowEnd, (row, rows) => micro(aBase, cBase, packed, row, col0, k0, k1, first, rows, nv));
+          });
+          if (fullPanels < panels) rowsOf(row0, rowEnd, (row, rows) => partialPanel(aBase, cBase, inPlace, row, k0, k1, first, rows));
+        });
       });
     });
   });
-  return b.finish();
+  return { kernel: b.finish(), scratchElements: packing ? fullPanels * nb * kc : 0 };
+}
+
+/** Launch a GEMM kernel, adding its packing scratch when it has one. */
+export function launchGemm(ctx: TemplateContext, gemm: GemmKernel, a: KProgramBuffer, bMatrix: KProgramBuffer, c: KProgramBuffer): void {
+  const buffers = [a, bMatrix, c];
+  if (gemm.scratchElements > 0) buffers.push(ctx.scratch("bpack", "f32", { constant: gemm.scratchElements, perBatch: 0 }));
+  ctx.launch(gemm.kernel, buffers);
 }
 
 /** Lower `matmul`: transposes materialized, batch dims looped, the core as emitGemmKernel. */
@@ -156,7 +218,7 @@ export function lowerMatmul(ctx: TemplateContext): void {
     // One (possibly tall) GEMM: A's leading dimensions fold into M.
     const fixed = aType.shape.slice(0, -1).reduce((p, d) => (d === BATCH ? p : p * d), 1);
     const shape: GemmShape = { mFixed: fixed, mBatch: aType.shape.includes(BATCH), k: K, n: N };
-    ctx.launch(emitGemmKernel(ctx.kernelName(), shape, ctx.width), [aBuf, bBuf, ctx.out]);
+    launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width), aBuf, bBuf, ctx.out);
     return;
   }
   // A batch of GEMMs; operands broadcast along batch dimensions of size 1.
@@ -172,7 +234,7 @@ export function lowerMatmul(ctx: TemplateContext): void {
     return strides;
   };
   const shape: GemmShape = { mFixed: out[out.length - 2]!, mBatch: false, k: K, n: N };
-  ctx.launch(emitGemmKernel(ctx.kernelName(), shape, ctx.width, { aStride: strideOf(aType), bStride: strideOf(bType), dims }), [aBuf, bBuf, ctx.out]);
+  launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width, { aStride: strideOf(aType), bStride: strideOf(bType), dims }), aBuf, bBuf, ctx.out);
 }
 
 /** i32 matmul (rank 2): a plain triple loop; there is no vector integer FMA to block for. */

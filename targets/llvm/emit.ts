@@ -597,6 +597,27 @@ function usedBuffers(stmts: readonly KStmt[]): KBufferParam[] {
 export interface EmitOptions {
   /** Prefix of every symbol (`mnist_cnn_avx2`), so several versions link into one library. */
   readonly prefix: string;
+  /** Target triple (default x86_64-unknown-linux-gnu). Its data layout is written into the module,
+   *  so that opt folds struct offsets (outlined loop contexts) exactly as llc lays them out. */
+  readonly triple?: string;
+}
+
+const DATA_LAYOUTS: Record<string, string> = {
+  x86_64: "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128",
+  aarch64: "e-m:e-i8:8:32-i16:16:32-i64:64-i128:128-n32:64-S128",
+};
+
+export function normalizeTriple(triple: string | undefined): string {
+  if (!triple) return "x86_64-unknown-linux-gnu";
+  const [arch, ...rest] = triple.split("-");
+  return rest.length >= 2 ? triple : `${arch}-unknown-${rest.join("-") || "linux-gnu"}`;
+}
+
+function dataLayout(triple: string): string {
+  const arch = triple.split("-")[0]!;
+  const layout = DATA_LAYOUTS[arch];
+  if (!layout) throw new TfcError("TFC6006", `tfc has no data layout for target '${triple}' (supported: ${Object.keys(DATA_LAYOUTS).join(", ")})`);
+  return layout;
 }
 
 /** The whole LLVM module for one program: kernels, outlined bodies and `<prefix>_run`. */
@@ -646,8 +667,11 @@ export function emitProgram(program: KProgram, opts: EmitOptions): string {
   }
   run.push("  ret void");
   const entry = `define void @${opts.prefix}_run(i8* %ex, i8** %bufs, i64 %n) #0 {\nentry:\n${run.join("\n")}\n}`;
+  const triple = normalizeTriple(opts.triple);
   return [
     `; tfc: program @${program.name}, ${program.kernels.length} kernels`,
+    `target datalayout = "${dataLayout(triple)}"`,
+    `target triple = "${triple}"`,
     "declare void @tfc_parallel_for(i8*, void (i8*, i64, i64)*, i8*, i64, i64)",
     "declare void @tfc_fail(i8*, i32)",
     ...[...mod.declarations].sort(),

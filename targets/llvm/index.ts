@@ -127,7 +127,7 @@ export function buildNative(module: Module, fn: Func, opts: NativeOptions): Nati
       }
       layout ??= program;
       const ll = path.join(work, `${name}_${v.suffix}.ll`);
-      fs.writeFileSync(ll, emitProgram(program, { prefix: `${name}_${v.suffix}` }));
+      fs.writeFileSync(ll, emitProgram(program, { prefix: `${name}_${v.suffix}`, ...(opts.triple ? { triple: opts.triple } : {}) }));
       verifyIR(ll, tc);
       const bc = path.join(work, `${name}_${v.suffix}.bc`);
       run(tc.opt, ["-O3", ...v.llcArgs.filter((a) => a.startsWith("-mcpu") || a.startsWith("-mtriple")), ll, "-o", bc], "optimizing with opt");
