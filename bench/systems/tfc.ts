@@ -1,0 +1,39 @@
+// The ways tfc can run a compiled model, behind one interface the benchmark times and checks.
+// Today: "tfc-interp", the reference interpreter on the optimized tensor IR. Compiled targets
+// (native via LLVM, wasm) join by adding a factory to RUNNER_FACTORIES.
+
+import { compile, type CompileResult } from "../../compiler/driver.js";
+import { initialParams, interpret } from "../../ir/interpreter.js";
+import { hostTensor } from "../../ir/tensor.js";
+import { BATCH } from "../../ir/types.js";
+
+export interface TfcRunner {
+  name: string;
+  /** Run the model's single input (shape from its signature, `batch` for the `?` dimension); returns the first output. */
+  predict(input: Float32Array, batch: number): Float32Array;
+  /** The same for a function of several inputs, in argument order (SGEMM's a and b). */
+  run(inputs: readonly Float32Array[], batch: number): Float32Array;
+}
+
+/** Builds one runner from a compiled model file; the compile is shared by all runners. */
+type RunnerFactory = (compiled: CompileResult) => Promise<TfcRunner>;
+
+const RUNNER_FACTORIES: readonly RunnerFactory[] = [interpreterRunner];
+
+/** Every tfc runner for a model file. Pass `compiled` to reuse a compile of the same file. */
+export async function tfcRunners(file: string, compiled: CompileResult = compile(file)): Promise<TfcRunner[]> {
+  return Promise.all(RUNNER_FACTORIES.map((factory) => factory(compiled)));
+}
+
+/** The reference interpreter running the predict function with the model's initial parameters. */
+async function interpreterRunner(compiled: CompileResult): Promise<TfcRunner> {
+  const module = compiled.module;
+  const fn = module.functions[0]!;
+  const params = initialParams(module);
+  const run = (inputs: readonly Float32Array[], batch: number): Float32Array => {
+    const tensors = fn.args.map((arg, i) => hostTensor("f32", arg.type.shape.map((d) => (d === BATCH ? batch : d)), inputs[i]!));
+    const [output] = interpret(module, fn, tensors, params);
+    return output!.data as Float32Array;
+  };
+  return { name: "tfc-interp", run, predict: (input, batch) => run([input], batch) };
+}
