@@ -19,4 +19,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # LLVM 14's tools are opt-14/llc-14 on PATH only through llvm-config; tfc finds them either way.
 
+# onnxruntime-node (a benchmark peer) would try to download CUDA libraries at install; the CPU build ships in the package.
+export ONNXRUNTIME_NODE_INSTALL=skip
 npm ci --no-audit --no-fund

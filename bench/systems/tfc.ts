@@ -1,11 +1,17 @@
 // The ways tfc can run a compiled model, behind one interface the benchmark times and checks.
-// Today: "tfc-interp", the reference interpreter on the optimized tensor IR. Compiled targets
-// (native via LLVM, wasm) join by adding a factory to RUNNER_FACTORIES.
+// "tfc-native": the model compiled through kernel IR and LLVM (portable build, AVX2+FMA chosen at
+// run time) and called through koffi; "tfc-interp": the reference interpreter on the optimized
+// tensor IR. Other targets (wasm) join by adding a factory to RUNNER_FACTORIES.
 
 import { compile, type CompileResult } from "../../compiler/driver.js";
 import { initialParams, interpret } from "../../ir/interpreter.js";
 import { hostTensor } from "../../ir/tensor.js";
 import { BATCH } from "../../ir/types.js";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { buildNative } from "../../targets/llvm/index.js";
+import { NativeModel } from "../../runtime/js/native.js";
 
 export interface TfcRunner {
   name: string;
@@ -18,7 +24,7 @@ export interface TfcRunner {
 /** Builds one runner from a compiled model file; the compile is shared by all runners. */
 type RunnerFactory = (compiled: CompileResult) => Promise<TfcRunner>;
 
-const RUNNER_FACTORIES: readonly RunnerFactory[] = [interpreterRunner];
+const RUNNER_FACTORIES: readonly RunnerFactory[] = [nativeRunner, interpreterRunner];
 
 /** Every tfc runner for a model file. Pass `compiled` to reuse a compile of the same file. */
 export async function tfcRunners(file: string, compiled: CompileResult = compile(file)): Promise<TfcRunner[]> {
@@ -36,4 +42,19 @@ async function interpreterRunner(compiled: CompileResult): Promise<TfcRunner> {
     return output!.data as Float32Array;
   };
   return { name: "tfc-interp", run, predict: (input, batch) => run([input], batch) };
+}
+
+/** The model compiled to native code (as `tfc compile --target llvm` does), with the same initial parameters. */
+async function nativeRunner(compiled: CompileResult): Promise<TfcRunner> {
+  const module = compiled.module;
+  const fn = module.functions[0]!;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-bench-native-"));
+  buildNative(module, fn, { outDir: dir, params: initialParams(module) });
+  const model = NativeModel.load(dir);
+  process.once("exit", () => {
+    model.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const run = (inputs: readonly Float32Array[], batch: number): Float32Array => model.predict(inputs, batch)[0] as Float32Array;
+  return { name: "tfc-native", run, predict: (input, batch) => run([input], batch) };
 }
