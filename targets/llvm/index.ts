@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createRequire } from "node:module";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Func, Module } from "../../ir/ir.js";
 import { TfcError } from "../../ir/errors.js";
@@ -17,6 +17,7 @@ import { lowerFunction, expandDecompositions } from "../../passes/lower/index.js
 import { encodeWeights, type NamedTensor } from "../common/weights.js";
 import { emitProgram } from "./emit.js";
 import { findToolchain, hostCpu, run, type Toolchain } from "./toolchain.js";
+import { hasLLVMBindings, VERIFY_SCRIPT } from "./verify-ir.js";
 import { cName, modelHeader, modelSource, weightName, type Variant } from "./cwrapper.js";
 
 export interface NativeOptions {
@@ -69,23 +70,22 @@ function variantsFor(opts: NativeOptions, tc: Toolchain): BuildVariant[] {
   return [{ suffix: "native", width: wide ? 8 : 4, llcArgs: [...triple, `-mcpu=${name}`] }];
 }
 
-/** Parse and verify LLVM IR in process with llvm-bindings when it is installed; else `opt -verify`. */
+/**
+ * Parse and verify LLVM IR with llvm-bindings when it is installed (in a child process: see
+ * verify-ir.ts), else with `opt -verify`; a failure is TFC6003 with opt's explanation.
+ */
 function verifyIR(file: string, tc: Toolchain): void {
-  let llvm: any;
+  if (hasLLVMBindings()) {
+    const r = spawnSync(process.execPath, [VERIFY_SCRIPT, file], { encoding: "utf8" });
+    if (r.status === 0) return;
+  }
   try {
-    llvm = createRequire(import.meta.url)("llvm-bindings");
-  } catch {
-    llvm = undefined;
+    run(tc.opt, ["-verify", "-disable-output", file], "verifying the generated LLVM IR");
+  } catch (e) {
+    if (e instanceof TfcError) throw new TfcError("TFC6003", `internal: tfc generated invalid LLVM IR (${file}); please report it.\n${e.message}`);
+    throw e;
   }
-  if (llvm) {
-    const context = new llvm.LLVMContext();
-    const diag = new llvm.SMDiagnostic();
-    const module = llvm.parseIRFile(file, diag, context);
-    if (!module) throw new TfcError("TFC6003", `generated LLVM IR does not parse (${file}): ${diag.getMessage?.() ?? "parse error"}`);
-    if (llvm.verifyModule(module)) throw new TfcError("TFC6003", `generated LLVM IR does not verify (${file})`);
-    return;
-  }
-  run(tc.opt, ["-verify", "-disable-output", file], "verifying the generated LLVM IR");
+  throw new TfcError("TFC6003", `internal: llvm-bindings rejected the generated LLVM IR (${file}) but opt accepts it; please report it`);
 }
 
 /** Param and const buffers with their shapes and data, as the weights file stores them. */

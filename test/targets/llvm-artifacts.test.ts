@@ -20,6 +20,9 @@ import { buildNative } from "../../targets/llvm/index.js";
 import { NativeModel } from "../../runtime/js/native.js";
 import { TfcError } from "../../ir/errors.js";
 import { repoRoot, assertClose } from "../util.js";
+import { emitProgram } from "../../targets/llvm/emit.js";
+import { lowerFunction } from "../../passes/lower/index.js";
+import { hasLLVMBindings, VERIFY_SCRIPT } from "../../targets/llvm/verify-ir.js";
 
 const root = repoRoot();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-llvm-art-"));
@@ -179,4 +182,30 @@ test("--triple aarch64-linux-gnu cross-compiles; the C example runs under qemu a
   const result = compile(path.join(root, "examples/mnist-cnn.ts"));
   const [expected] = interpret(result.module, result.module.functions[0]!, [x!], initialParams(result.module));
   assertClose(rows.flat(), Array.from(expected!.data), 1e-4, 1e-6, "aarch64 build");
+});
+
+test("generated LLVM IR is verified by llvm-bindings (in a child process) and by opt", () => {
+  const good = path.join(tmp, "good.ll");
+  const result = compile(path.join(root, "examples/logistic-regression.ts"));
+  fs.writeFileSync(good, emitProgram(lowerFunction(result.module, result.module.functions[0]!, { vectorWidth: 8 }), { prefix: "m" }));
+  const broken = path.join(tmp, "broken.ll");
+  fs.writeFileSync(broken, fs.readFileSync(good, "utf8").replace(/ret void/, "ret i32 %nothing"));
+  assert.ok(hasLLVMBindings(), "llvm-bindings is installed (an optional dependency built by npm ci)");
+  assert.equal(spawnSync(process.execPath, [VERIFY_SCRIPT, good]).status, 0);
+  assert.notEqual(spawnSync(process.execPath, [VERIFY_SCRIPT, broken]).status, 0);
+  assert.equal(spawnSync("opt", ["-verify", "-disable-output", good]).status, 0);
+});
+
+test("an op the native target cannot compile is a located error", () => {
+  const file = path.join(tmp, "int-batched-matmul.ts");
+  fs.writeFileSync(file, [
+    'import * as tf from "tfc";',
+    "export default tf.function(",
+    "  (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b),",
+    '  { inputSignature: [tf.tensorSpec([2, 3, 4], "int32"), tf.tensorSpec([2, 4, 5], "int32")] },',
+    ");",
+  ].join("\n"));
+  const r = tfc(["compile", file, "--target", "llvm", "-o", path.join(tmp, "int-mm")]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /int-batched-matmul\.ts:3:38 - error TFC6010: i32 matmul is compiled for rank-2 operands only/);
 });
