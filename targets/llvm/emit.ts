@@ -228,6 +228,11 @@ class FunctionWriter {
   }
 
   private serialFor(iv: KValue, lo: string, hi: string, step: number, body: readonly KStmt[]): void {
+    this.loop(this.def(iv), lo, hi, step, () => this.body(body));
+  }
+
+  /** A counted loop `for (iv = lo; iv < hi; iv += step)` with a phi for `iv` (mem2reg-free SSA). */
+  private loop(ivName: string, lo: string, hi: string, step: number, body: () => void): void {
     const cond = this.newLabel("for.cond");
     const bodyLabel = this.newLabel("for.body");
     const latch = this.newLabel("for.latch");
@@ -235,17 +240,15 @@ class FunctionWriter {
     const pred = this.block;
     this.emit(`br label %${cond}`);
     this.startBlock(cond);
-    const ivName = this.def(iv);
-    const next = `${ivName}.next`;
-    this.emit(`${ivName} = phi i64 [ ${lo}, %${pred} ], [ ${next}, %${latch} ]`);
+    this.emit(`${ivName} = phi i64 [ ${lo}, %${pred} ], [ ${ivName}.next, %${latch} ]`);
     const c = this.t();
     this.emit(`${c} = icmp slt i64 ${ivName}, ${hi}`);
     this.emit(`br i1 ${c}, label %${bodyLabel}, label %${end}`);
     this.startBlock(bodyLabel);
-    this.body(body);
+    body();
     this.emit(`br label %${latch}`);
     this.startBlock(latch);
-    this.emit(`${next} = add nsw i64 ${ivName}, ${step}`);
+    this.emit(`${ivName}.next = add nsw i64 ${ivName}, ${step}`);
     this.emit(`br label %${cond}`);
     this.startBlock(end);
   }
@@ -305,7 +308,8 @@ class FunctionWriter {
       load(i + 1 + buffers.length, llType(v.type), `%cap${i}`);
       this.bindValue(v, `%cap${i}`);
     });
-    this.serialForWith("%lo", "%hi", (it) => {
+    const it = `%it${this.label++}`;
+    this.loop(it, "%lo", "%hi", 1, () => {
       const scaled = this.t();
       this.emit(`${scaled} = mul nsw i64 ${it}, ${s.step}`);
       this.emit(`${this.def(s.iv)} = add nsw i64 ${this.ref(s.lo)}, ${scaled}`);
@@ -313,28 +317,6 @@ class FunctionWriter {
     });
     this.emit("ret void");
     return this.finish();
-  }
-
-  private serialForWith(lo: string, hi: string, body: (ivName: string) => void): void {
-    const cond = this.newLabel("for.cond");
-    const bodyLabel = this.newLabel("for.body");
-    const latch = this.newLabel("for.latch");
-    const end = this.newLabel("for.end");
-    const pred = this.block;
-    this.emit(`br label %${cond}`);
-    this.startBlock(cond);
-    const ivName = `%it${this.label++}`;
-    this.emit(`${ivName} = phi i64 [ ${lo}, %${pred} ], [ ${ivName}.next, %${latch} ]`);
-    const c = this.t();
-    this.emit(`${c} = icmp slt i64 ${ivName}, ${hi}`);
-    this.emit(`br i1 ${c}, label %${bodyLabel}, label %${end}`);
-    this.startBlock(bodyLabel);
-    body(ivName);
-    this.emit(`br label %${latch}`);
-    this.startBlock(latch);
-    this.emit(`${ivName}.next = add nsw i64 ${ivName}, 1`);
-    this.emit(`br label %${cond}`);
-    this.startBlock(end);
   }
 
   private scalarBinary(op: "add" | "max" | "min", t: KType, a: string, b: string): string {
