@@ -28,6 +28,11 @@ interface Blocking {
 }
 
 export function blockingFor(width: number): Blocking {
+  const override = process.env["TFC_GEMM_BLOCKING"]; // "mr,nv,mb,kc": for tuning experiments only
+  if (override) {
+    const [mr, nv, mb, kc] = override.split(",").map(Number);
+    return { mr: mr!, nv: nv!, mb: mb!, kc: kc! };
+  }
   // 16 vector registers on AVX2 and SSE/NEON: MR·NV accumulators + NV B vectors + 1 broadcast.
   return width >= 8 ? { mr: 6, nv: 2, mb: 48, kc: 256 } : { mr: 4, nv: 3, mb: 32, kc: 256 };
 }
@@ -69,8 +74,11 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
   const rowBlocks = b.ix(b.ix(M, "+", mb - 1), "/", mb);
   const batches = batch ? dimsProduct(b, batch.dims, n) : b.index(1);
 
-  /** Where micro-tiles read B: in place (row k, column col) or from a packed slab. */
-  type BSource = (k: KValue, col: KValue, v: number, lanes: number) => { buffer: KBufferParam; index: KValue };
+  /**
+   * Where a micro-tile reads vector `v` of B: element `base + k·stride` at step k. Bases are
+   * computed once per micro-tile, outside its k loop, so the loop body is loads and FMAs only.
+   */
+  type BSource = (v: number, lanes: number) => { buffer: KBufferParam; base: KValue; stride: number };
 
   /** One micro-tile: `rows` rows from `row`, columns from `col`: `vecs` vectors of w lanes, or one scalar column. */
   const micro = (aBase: KValue, cBase: KValue, source: BSource, row: KValue, col: KValue, k0: KValue, k1: KValue, first: KValue, rows: number, vecs: number): void => {
@@ -87,14 +95,12 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
     b.if(b.prim("not", [first]), () => {
       for (let r = 0; r < rows; r++) for (let v = 0; v < count; v++) b.set(accs[r]![v]!, b.load(C, cIndex(r, v), lanes));
     });
+    const bSources = Array.from({ length: count }, (_, v) => source(v, lanes));
+    const aRows = Array.from({ length: rows }, (_, r) => b.add(aBase, b.ix(b.ix(row, "+", r), "*", K)));
     b.for(k0, k1, { name: "k" }, (k) => {
-      const bv: KValue[] = [];
-      for (let v = 0; v < count; v++) {
-        const at = source(k, col, v, lanes);
-        bv.push(b.load(at.buffer, at.index, lanes));
-      }
+      const bv = bSources.map((src) => b.load(src.buffer, b.add(src.base, src.stride === 1 ? k : b.ix(k, "*", src.stride)), lanes));
       for (let r = 0; r < rows; r++) {
-        const aScalar = b.load(A, b.add(aBase, b.add(b.ix(b.ix(row, "+", r), "*", K), k)));
+        const aScalar = b.load(A, b.add(aRows[r]!, k));
         const av = lanes > 1 ? b.broadcast(aScalar, lanes) : aScalar;
         for (let v = 0; v < count; v++) b.set(accs[r]![v]!, b.fma(av, bv[v]!, b.get(accs[r]![v]!)));
       }
@@ -110,11 +116,17 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
   };
 
   /** The last, partial panel (its width is static): whole vectors, then single columns, B in place. */
-  const partialPanel = (aBase: KValue, cBase: KValue, inPlace: BSource, row: KValue, k0: KValue, k1: KValue, first: KValue, rows: number): void => {
+  const partialPanel = (aBase: KValue, cBase: KValue, inPlace: (col: KValue) => BSource, row: KValue, k0: KValue, k1: KValue, first: KValue, rows: number): void => {
     const col0 = fullPanels * nb;
     const vecs = Math.floor((N - col0) / w);
-    for (let v = 0; v < vecs; v++) micro(aBase, cBase, inPlace, row, b.index(col0 + v * w), k0, k1, first, rows, 1);
-    for (let c = col0 + vecs * w; c < N; c++) micro(aBase, cBase, inPlace, row, b.index(c), k0, k1, first, rows, 0);
+    for (let v = 0; v < vecs; v++) {
+      const col = b.index(col0 + v * w);
+      micro(aBase, cBase, inPlace(col), row, col, k0, k1, first, rows, 1);
+    }
+    for (let c = col0 + vecs * w; c < N; c++) {
+      const col = b.index(c);
+      micro(aBase, cBase, inPlace(col), row, col, k0, k1, first, rows, 0);
+    }
   };
 
   b.for(0, batches, { name: "batch" }, (bt) => {
@@ -133,7 +145,7 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
       }
       cBase = b.ix(bt, "*", shape.mFixed * N);
     }
-    const inPlace: BSource = (k, col, v, lanes) => ({ buffer: B, index: b.add(bBase, b.add(b.ix(k, "*", N), v === 0 ? col : b.ix(col, "+", v * lanes))) });
+    const inPlace = (col: KValue): BSource => (v, lanes) => ({ buffer: B, base: b.add(bBase, v === 0 ? col : b.ix(col, "+", v * lanes)), stride: N });
 
     const direct = (): void => {
       const tiles = b.ix(rowBlocks, "*", panels);
@@ -146,7 +158,7 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
         b.for(0, K, { step: kc, name: "kb" }, (k0) => {
           const k1 = b.min(b.ix(k0, "+", kc), b.index(K));
           const first = b.prim("eq", [k0, b.index(0)]);
-          const full = () => rowsOf(row0, rowEnd, (row, rows) => micro(aBase, cBase, inPlace, row, col0, k0, k1, first, rows, nv));
+          const full = () => rowsOf(row0, rowEnd, (row, rows) => micro(aBase, cBase, inPlace(col0), row, col0, k0, k1, first, rows, nv));
           const partial = () => rowsOf(row0, rowEnd, (row, rows) => partialPanel(aBase, cBase, inPlace, row, k0, k1, first, rows));
           if (fullPanels === panels) full();
           else if (fullPanels === 0) partial();
@@ -168,16 +180,14 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
             for (let v = 0; v < nv; v++) b.store(P, b.ix(dst, "+", v * w), b.load(B, b.ix(src, "+", v * w), w));
           });
         });
-        const packed: BSource = (k, col, v) => {
-          const p = b.ix(col, "/", nb);
-          return { buffer: P, index: b.ix(b.add(b.ix(b.add(b.ix(p, "*", kc), b.sub(k, k0)), "*", nb), b.index(0)), "+", v * w) };
-        };
+        // Slab p, row k, vector v sits at (p·KC + k - k0)·NB + v·w.
+        const packed = (p: KValue): BSource => (v) => ({ buffer: P, base: b.ix(b.ix(b.sub(b.ix(p, "*", kc), k0), "*", nb), "+", v * w), stride: nb });
         b.for(0, rowBlocks, { parallel: true, name: "rowblock" }, (rb) => {
           const row0 = b.ix(rb, "*", mb);
           const rowEnd = b.min(M, b.ix(row0, "+", mb));
           b.for(0, fullPanels, { name: "panel" }, (p) => {
             const col0 = b.ix(p, "*", nb);
-            rowsOf(row0, rowEnd, (row, rows) => micro(aBase, cBase, packed, row, col0, k0, k1, first, rows, nv));
+            rowsOf(row0, rowEnd, (row, rows) => micro(aBase, cBase, packed(p), row, col0, k0, k1, first, rows, nv));
           });
           if (fullPanels < panels) rowsOf(row0, rowEnd, (row, rows) => partialPanel(aBase, cBase, inPlace, row, k0, k1, first, rows));
         });
