@@ -8,7 +8,8 @@ import { build, compile } from "../driver.js";
 import { lowerFunction } from "../../passes/lower/index.js";
 import { printKProgram } from "../../ir/kernel/print.js";
 import { emitProgram } from "../../targets/llvm/emit.js";
-import { predictNative } from "./native.js";
+import { predictNative, predictWasm } from "./native.js";
+import { buildWasm } from "../../targets/wasm/index.js";
 import { formatAnyError, formatDiagnostic, makeChalk } from "../diagnostics.js";
 import { interpret, initialParams } from "../../ir/interpreter.js";
 import { TfcError } from "../../ir/errors.js";
@@ -39,7 +40,7 @@ program
   .command("compile")
   .description("compile a model file: the tensor IR (default), or native artifacts with --target llvm")
   .argument("<model>", "model file (.ts) whose default export is a model or tf.function")
-  .addOption(new Option("--target <target>", "interp: print IR; llvm: write model.h, libmodel.so/.a, weights, model.json").choices(["interp", "llvm"]).default("interp"))
+  .addOption(new Option("--target <target>", "interp: print IR; llvm: model.h, libmodel.so/.a, weights, model.json; wasm: model.wasm, model.js, model.d.ts, weights, model.json").choices(["interp", "llvm", "wasm"]).default("interp"))
   .addOption(new Option("--emit <what>", "print this instead of writing artifacts: ir (tensor IR), kir (kernel IR), llvm (LLVM IR)").choices(["ir", "kir", "llvm"]))
   .option("-o, --output <path>", "output file (--emit) or directory (--target llvm, default out/)")
   .option("--export <name>", "compile this named export instead of the default export")
@@ -48,14 +49,15 @@ program
   .option("--name <name>", "C symbol prefix and file stem of native artifacts", "model")
   .option("--cpu <cpu>", "portable (x86-64 baseline + AVX2/FMA chosen at run time), native, or an LLVM CPU name", "portable")
   .option("--triple <triple>", "cross-compile for this target triple (e.g. aarch64-linux-gnu)")
-  .action((model: string, opts: { target: string; emit?: string; output?: string; export?: string; pipeline: string; printAfter?: string; name: string; cpu: string; triple?: string }) => {
+  .option("--embed-weights", "wasm: put the weights inside model.wasm")
+  .action((model: string, opts: { target: string; emit?: string; output?: string; export?: string; pipeline: string; printAfter?: string; name: string; cpu: string; triple?: string; embedWeights?: boolean }) => {
     const common = {
       ...(opts.export ? { exportName: opts.export } : {}),
       pipeline: opts.pipeline,
       ...(opts.printAfter ? { printAfter: opts.printAfter === "all" ? ("all" as const) : opts.printAfter.split(",") } : {}),
       onPrint: (pass: string, text: string) => process.stderr.write(`// ----- IR after ${pass} -----\n${text}\n`),
     };
-    const emit = opts.emit ?? (opts.target === "llvm" ? undefined : "ir");
+    const emit = opts.emit ?? (opts.target === "interp" ? "ir" : undefined);
     if (emit) {
       const result = compile(model, common);
       printWarnings(result.warnings);
@@ -64,6 +66,26 @@ program
       if (emit === "ir") writeOut(result.ir(), opts.output);
       else if (emit === "kir") writeOut(printKProgram(lowerFunction(result.module, fn, { vectorWidth: width })), opts.output);
       else writeOut(emitProgram(lowerFunction(result.module, fn, { vectorWidth: width }), { prefix: opts.name }), opts.output);
+      return;
+    }
+    if (opts.target === "wasm") {
+      const result = compile(model, common);
+      printWarnings(result.warnings);
+      const a = buildWasm(result.module, result.module.functions[0]!, { outDir: opts.output ?? "out", name: opts.name, ...(opts.embedWeights ? { embedWeights: true } : {}) });
+      const rel = (f: string) => path.relative(process.cwd(), f) || f;
+      const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+      const m = JSON.parse(fs.readFileSync(a.manifest, "utf8")) as { memory: { formula: string } };
+      process.stdout.write(
+        [
+          `wrote ${rel(a.dir)}/`,
+          `  ${rel(a.wasm)}  ${kib(fs.statSync(a.wasm).size)} (code ${kib(a.codeBytes)}${opts.embedWeights ? `, weights ${kib(a.dataBytes)}` : ""})`,
+          `  ${rel(a.loader)}  ${kib(fs.statSync(a.loader).size)} (ES module loader, no dependencies)`,
+          `  ${rel(a.types)}  (typed signature)`,
+          ...(a.weights ? [`  ${rel(a.weights)}  ${kib(fs.statSync(a.weights).size)}`] : []),
+          `  ${rel(a.manifest)}`,
+          `  memory: ${m.memory.formula}; ${a.program.kernels.length} kernels`,
+        ].join("\n") + "\n",
+      );
       return;
     }
     const { result, artifacts } = build(model, {
@@ -96,10 +118,10 @@ program
   .description("run a model on inputs and print TensorFlow Serving-style predictions")
   .argument("<model>", "model file (.ts)")
   .option("--input <file>", 'JSON file: {"instances": [...]} (one entry per example) or a nested array')
-  .addOption(new Option("--target <target>", "where to run the model: the reference interpreter, or compiled native code").choices(["interp", "llvm"]).default("interp"))
+  .addOption(new Option("--target <target>", "where to run the model: the reference interpreter, native code, or WebAssembly").choices(["interp", "llvm", "wasm"]).default("interp"))
   .option("--export <name>", "run this named export instead of the default export")
   .option("--cpu <cpu>", "with --target llvm: portable, native, or an LLVM CPU name", "portable")
-  .action((model: string, opts: { input?: string; target: string; export?: string; cpu: string }) => {
+  .action(async (model: string, opts: { input?: string; target: string; export?: string; cpu: string }) => {
     const result = compile(model, opts.export ? { exportName: opts.export } : {});
     printWarnings(result.warnings);
     const fn = result.module.functions[0]!;
@@ -107,7 +129,12 @@ program
       throw new TfcError("TFC1024", `${fn.name} takes ${fn.args.length} input(s) (${fn.args.map((a) => a.name).join(", ")}): pass them with --input FILE`);
     }
     const inputs = opts.input ? requestToInputs(readInputFile(opts.input), fn) : [];
-    const outputs = opts.target === "llvm" ? predictNative(result.module, fn, inputs, opts.cpu) : interpret(result.module, fn, inputs, initialParams(result.module));
+    const outputs =
+      opts.target === "llvm"
+        ? predictNative(result.module, fn, inputs, opts.cpu)
+        : opts.target === "wasm"
+          ? await predictWasm(result.module, fn, inputs)
+          : interpret(result.module, fn, inputs, initialParams(result.module));
     process.stdout.write(JSON.stringify(outputsToResponse(outputs, fn)) + "\n");
   });
 
