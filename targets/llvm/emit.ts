@@ -435,8 +435,19 @@ class FunctionWriter {
     const one = t.width === 1 ? "1" : `<${Array.from({ length: t.width }, () => "i32 1").join(", ")}>`;
     const isZero = this.t();
     this.emit(`${isZero} = icmp eq ${ty} ${y}, ${zero}`);
+    // INT_MIN / -1 traps in hardware; the interpreter wraps it to INT_MIN (remainder 0): divide by 1 there.
+    const minInt = t.width === 1 ? "-2147483648" : `<${Array.from({ length: t.width }, () => "i32 -2147483648").join(", ")}>`;
+    const minusOne = t.width === 1 ? "-1" : `<${Array.from({ length: t.width }, () => "i32 -1").join(", ")}>`;
+    const xMin = this.t();
+    this.emit(`${xMin} = icmp eq ${ty} ${x}, ${minInt}`);
+    const yNeg = this.t();
+    this.emit(`${yNeg} = icmp eq ${ty} ${y}, ${minusOne}`);
+    const overflow = this.t();
+    this.emit(`${overflow} = and ${cmpTy} ${xMin}, ${yNeg}`);
+    const unsafe = this.t();
+    this.emit(`${unsafe} = or ${cmpTy} ${isZero}, ${overflow}`);
     const safe = this.t();
-    this.emit(`${safe} = select ${cmpTy} ${isZero}, ${ty} ${one}, ${ty} ${y}`);
+    this.emit(`${safe} = select ${cmpTy} ${unsafe}, ${ty} ${one}, ${ty} ${y}`);
     const q = this.t();
     this.emit(`${q} = sdiv ${ty} ${x}, ${safe}`);
     const r = this.t();

@@ -1,4 +1,5 @@
 // Kernel IR → a WebAssembly module through binaryen (a thin typed layer over its JS API).
+// binaryen expressions are tree nodes: each may be used once, so helpers build fresh ones.
 // Vectors are SIMD128 (4 lanes; bool vectors are i32x4 masks in registers, bytes in memory);
 // `index` is wasm32's i32; exp/log/tanh/pow come from the host's Math (imports), so results equal
 // the interpreter's. Parallel loops run serially in this single-threaded build. `run(n)` binds
@@ -294,7 +295,7 @@ class KernelWriter {
     const gq = () => m.local.get(q, binaryen.i32);
     const gr = () => m.local.get(r, binaryen.i32);
     // INT_MIN / -1 would trap: it wraps to INT_MIN in the interpreter (|0), remainder 0.
-    const overflow = m.i32.and(m.i32.eq(gx(), m.i32.const(-2147483648)), m.i32.eq(gy(), m.i32.const(-1)));
+    const overflow = () => m.i32.and(m.i32.eq(gx(), m.i32.const(-2147483648)), m.i32.eq(gy(), m.i32.const(-1)));
     const adjust = m.i32.and(m.i32.ne(gr(), m.i32.const(0)), m.i32.lt_s(m.i32.xor(gr(), gy()), m.i32.const(0)));
     const result = remainder ? m.select(adjust, m.i32.add(gr(), gy()), gr()) : m.select(adjust, m.i32.sub(gq(), m.i32.const(1)), gq());
     return m.block(
@@ -303,11 +304,11 @@ class KernelWriter {
         m.local.set(x, a),
         m.local.set(y, b),
         m.if(
-          m.i32.or(m.i32.eqz(gy()), overflow),
+          m.i32.or(m.i32.eqz(gy()), overflow()),
           m.block(null, [m.local.set(q, m.select(m.i32.eqz(gy()), m.i32.const(0), gx())), m.local.set(r, remainder ? m.select(m.i32.eqz(gy()), gx(), m.i32.const(0)) : m.i32.const(0))]),
           m.block(null, [m.local.set(q, m.i32.div_s(gx(), gy())), m.local.set(r, m.i32.rem_s(gx(), gy()))]),
         ),
-        m.if(m.i32.or(m.i32.eqz(gy()), overflow), remainder ? m.local.set(q, gr()) : m.nop(), m.local.set(q, result)),
+        m.if(m.i32.or(m.i32.eqz(gy()), overflow()), remainder ? m.local.set(q, gr()) : m.nop(), m.local.set(q, result)),
         gq(),
       ],
       binaryen.i32,

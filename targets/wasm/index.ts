@@ -97,8 +97,17 @@ export function buildWasm(module: Module, fn: Func, opts: WasmOptions): WasmArti
   const weights = buffers.map((b) => weightData(module, b, params));
   const bytesOf = (t: NamedTensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   const embed = opts.embedWeights ? { data: new Map(buffers.map((b, i) => [b, bytesOf(weights[i]!)])) } : undefined;
-  const { module: wasmModule, layout: plan } = emitWasm(program, embed ? { embed } : {});
-  const wasmBytes = optimizeAndEmit(wasmModule);
+  let plan: WasmLayoutPlan;
+  let wasmBytes: Uint8Array;
+  try {
+    const emitted = emitWasm(program, embed ? { embed } : {});
+    plan = emitted.layout;
+    wasmBytes = optimizeAndEmit(emitted.module);
+  } catch (e) {
+    if (e instanceof TfcError) throw e;
+    // binaryen reports its own failures by aborting with a string.
+    throw new TfcError("TFC6042", `internal: binaryen failed while building ${name}.wasm (${String((e as Error)?.message ?? e).slice(0, 300)}); please report it`);
+  }
   const dataBytes = weights.reduce((n, t) => n + t.data.byteLength, 0);
   const codeBytes = wasmBytes.byteLength - (embed ? dataBytes : 0);
 

@@ -1,0 +1,159 @@
+// Every op of the registry and every example, compiled to WebAssembly (kernel IR → binaryen,
+// SIMD128), equals the reference interpreter: the same sample cases as the native target, at
+// batch 1, 3 and 64, run through the generated model.js imported by Node.
+// Tolerances: exact for integer, bool and data-movement results; 1e-6 relative for elementwise
+// float math (wasm has no fused multiply-add: a·b+c rounds twice); 1e-4 relative for ops that sum
+// many terms in another order (matmul, convolutions, average pooling, reductions, softmax).
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { Module, type Value } from "../../ir/ir.js";
+import { FuncBuilder } from "../../ir/builder.js";
+import { interpret, initialParams } from "../../ir/interpreter.js";
+import { allOps, type OpName } from "../../ir/ops/index.js";
+import { hostTensor, type HostTensor } from "../../ir/tensor.js";
+import { Rng } from "../../ir/initializers.js";
+import { BATCH, concretize } from "../../ir/types.js";
+import { buildWasm } from "../../targets/wasm/index.js";
+import { compile } from "../../compiler/driver.js";
+import { OP_CASES, describeCase, type OpCase } from "../ops/cases.js";
+import { assertClose, repoRoot } from "../util.js";
+
+const ACCUMULATING: ReadonlySet<string> = new Set(["matmul", "conv2d", "depthwise_conv2d", "avg_pool", "sum", "mean", "prod", "softmax", "log_softmax", "batch_norm"]);
+const PER_BUILD = 12;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-wasm-ops-"));
+
+interface GeneratedModel {
+  predictBatch(batch: number, ...inputs: unknown[]): unknown;
+  dispose(): void;
+}
+
+async function loadGenerated(dir: string): Promise<GeneratedModel> {
+  const mod = (await import(pathToFileURL(path.join(dir, "model.js")).href)) as { load(): Promise<GeneratedModel> };
+  return mod.load();
+}
+
+const entries: { op: OpName; c: OpCase }[] = [];
+for (const def of allOps()) for (const c of OP_CASES[def.name as OpName].valid) if (c.runAlone !== false) entries.push({ op: def.name as OpName, c });
+
+for (let g = 0; g * PER_BUILD < entries.length; g++) {
+  const group = entries.slice(g * PER_BUILD, (g + 1) * PER_BUILD);
+  test(`wasm ops, group ${g}: ${[...new Set(group.map((e) => e.op))].join(", ")}`, async () => {
+    const module = new Module();
+    const b = new FuncBuilder(module, "ops");
+    const results: Value[] = [];
+    group.forEach((e, i) => {
+      const args = e.c.operands.map((o, k) => b.arg(`c${i}_${k}`, { dtype: o.dtype, shape: o.shape }));
+      results.push(b.op(e.op, args, e.c.attrs ?? {}));
+    });
+    const fn = b.finish(results, group.map((_, i) => `r${i}`));
+    module.functions.push(fn);
+    const dir = path.join(tmp, `g${g}`);
+    buildWasm(module, fn, { outDir: dir });
+    const model = await loadGenerated(dir);
+    try {
+      const batched = fn.args.some((a) => a.type.shape.includes(BATCH));
+      for (const batch of batched ? [1, 3, 64] : [1]) {
+        const rng = new Rng(300 * g + batch);
+        const inputs: HostTensor[] = group.flatMap((e) =>
+          e.c.operands.map((o) => {
+            const t = hostTensor(o.dtype, concretize(o.shape, batch));
+            for (let i = 0; i < t.data.length; i++) t.data[i] = o.sample(rng);
+            return t;
+          }),
+        );
+        const expected = interpret(module, fn, inputs);
+        const raw = model.predictBatch(batch, ...inputs.map((t) => t.data));
+        const actual = (Array.isArray(raw) ? raw : [raw]) as ArrayLike<number>[];
+        group.forEach((e, i) => {
+          const what = `${e.op} ${describeCase({ operands: e.c.operands.map((o) => ({ dtype: o.dtype, shape: o.shape })), ...(e.c.attrs ? { attrs: e.c.attrs } : {}) })} at batch ${batch}`;
+          const exp = expected[i]!;
+          const [rtol, atol] = exp.dtype !== "f32" ? [0, 0] : ACCUMULATING.has(e.op) ? [1e-4, 1e-5] : [1e-6, 1e-7];
+          assertClose(Array.from(actual[i]!), Array.from(exp.data), rtol, atol, what);
+        });
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+const EXAMPLES = [
+  "examples/linear-regression.ts",
+  "examples/logistic-regression.ts",
+  "examples/neural-network.ts",
+  "examples/mlp.ts",
+  "examples/mnist-cnn.ts",
+  "examples/tensors-and-variables.ts",
+  "examples/constants.ts",
+  "test/frontend/fixtures/layers/functional.ts",
+  "test/frontend/fixtures/layers/mobile-block.ts",
+  "test/frontend/fixtures/layers/embedding.ts",
+];
+
+for (const file of EXAMPLES) {
+  for (const embed of [false, true]) {
+    test(`wasm ${file}${embed ? " with embedded weights" : ""} equals the interpreter`, async () => {
+      const result = compile(path.join(repoRoot(), file));
+      const fn = result.module.functions[0]!;
+      const params = initialParams(result.module);
+      const dir = path.join(tmp, `${path.basename(file, ".ts")}${embed ? "-embedded" : ""}`);
+      const artifacts = buildWasm(result.module, fn, { outDir: dir, params, embedWeights: embed });
+      if (embed) assert.equal(artifacts.weights, undefined);
+      const model = await loadGenerated(dir);
+      try {
+        const batched = [...fn.args, ...fn.results].some((v) => v.type.shape.includes(BATCH));
+        for (const batch of batched ? [1, 64] : [1]) {
+          const rng = new Rng(batch);
+          const inputs = fn.args.map((a) => {
+            const t = hostTensor(a.type.dtype, concretize(a.type.shape, batch));
+            for (let i = 0; i < t.data.length; i++) t.data[i] = file.includes("embedding") ? Math.floor(rng.next() * 20) : rng.next() * 2 - 1;
+            return t;
+          });
+          const expected = interpret(result.module, fn, inputs, params);
+          const raw = model.predictBatch(batch, ...inputs.map((t) => t.data));
+          const actual = (Array.isArray(raw) ? raw : [raw]) as ArrayLike<number>[];
+          expected.forEach((e, i) => assertClose(Array.from(actual[i]!), Array.from(e.data), 1e-4, 1e-6, `${file} output ${i} at batch ${batch}`));
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+}
+
+test("the MLP's wasm module stays under 20 KB of code (weights apart)", () => {
+  const result = compile(path.join(repoRoot(), "examples/mlp.ts"));
+  const a = buildWasm(result.module, result.module.functions[0]!, { outDir: path.join(tmp, "size") });
+  assert.ok(a.codeBytes < 20 * 1024, `code is ${a.codeBytes} bytes`);
+  const manifest = JSON.parse(fs.readFileSync(a.manifest, "utf8"));
+  assert.equal(manifest.size.codeBytes, a.codeBytes);
+  assert.equal(manifest.size.dataBytes, 784 * 512 * 4 + 512 * 4 + 512 * 512 * 4 + 512 * 4 + 512 * 10 * 4 + 10 * 4);
+});
+
+test("i32 division edge cases (x/0, INT_MIN/-1, negative floors) agree on wasm, native and the interpreter", async () => {
+  const module = new Module();
+  const b = new FuncBuilder(module, "div");
+  const x = b.arg("x", { dtype: "i32", shape: [8] });
+  const y = b.arg("y", { dtype: "i32", shape: [8] });
+  const fn = b.finish([b.op("div", [x, y])]);
+  module.functions.push(fn);
+  const xs = hostTensor("i32", [8], [-2147483648, 7, -7, 5, 0, -9, 2147483647, 3]);
+  const ys = hostTensor("i32", [8], [-1, 0, 2, -2, 3, 4, -1, 3]);
+  const [expected] = interpret(module, fn, [xs, ys]);
+  assert.deepEqual(Array.from(expected!.data), [-2147483648, 0, -4, -3, 0, -3, -2147483647, 1]);
+  buildWasm(module, fn, { outDir: path.join(tmp, "div-wasm") });
+  const wasmModel = await loadGenerated(path.join(tmp, "div-wasm"));
+  assert.deepEqual(Array.from(wasmModel.predictBatch(1, xs.data, ys.data) as Int32Array), Array.from(expected!.data));
+  wasmModel.dispose();
+  const { buildNative } = await import("../../targets/llvm/index.js");
+  const { NativeModel } = await import("../../runtime/js/native.js");
+  buildNative(module, fn, { outDir: path.join(tmp, "div-native") });
+  const native = NativeModel.load(path.join(tmp, "div-native"));
+  assert.deepEqual(Array.from(native.predict([xs.data, ys.data], 1)[0]!), Array.from(expected!.data));
+  native.dispose();
+});
