@@ -12,6 +12,7 @@ import { loadOnnxRuntime, type OnnxRuntime } from "./systems/onnxruntime.js";
 import { tfcRunners, type TfcRunner } from "./systems/tfc.js";
 import { tfjsBackends, tfjsMatMul, tfjsModel, type TfjsBackend, type TfjsModel } from "./systems/tfjs.js";
 import { REPO_ROOT, prepareCompiled, prepareModel, seededUniform, writeSgemmModel } from "./workloads.js";
+import { coldStart } from "./coldstart.js";
 
 const SGEMM_SIZES = [256, 512, 1024];
 const MODELS = ["mlp", "mnist-cnn"];
@@ -177,6 +178,9 @@ async function main(): Promise<void> {
     process.stderr.write(`  sgemm n=${n} done (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
   }
   results.push(...(await models(peers)));
+  const cold = await coldStart();
+  results.push(cold.result);
+  console.log(`  cold start: a new Node process per run (spawn to exit); Node alone with an empty script takes ${cold.nodeAloneMs.toFixed(0)} ms (median); outputs are not checked there`);
 
   console.log(`\n${formatTable("sgemm", results)}\n\n${formatTable("latency", results)}\n`);
   const outFile = path.join(REPO_ROOT, "bench", "results.json");

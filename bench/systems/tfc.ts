@@ -1,7 +1,7 @@
 // The ways tfc can run a compiled model, behind one interface the benchmark times and checks.
 // "tfc-native": the model compiled through kernel IR and LLVM (portable build, AVX2+FMA chosen at
-// run time) and called through koffi; "tfc-interp": the reference interpreter on the optimized
-// tensor IR. Other targets (wasm) join by adding a factory to RUNNER_FACTORIES.
+// run time) and called through koffi; "tfc-wasm": the WebAssembly build (SIMD128, one thread)
+// through its generated model.js; "tfc-interp": the reference interpreter on the optimized tensor IR.
 
 import { compile, type CompileResult } from "../../compiler/driver.js";
 import { initialParams, interpret } from "../../ir/interpreter.js";
@@ -12,6 +12,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { buildNative } from "../../targets/llvm/index.js";
 import { NativeModel } from "../../runtime/js/native.js";
+import { buildWasm } from "../../targets/wasm/index.js";
+import { pathToFileURL } from "node:url";
 
 export interface TfcRunner {
   name: string;
@@ -24,7 +26,7 @@ export interface TfcRunner {
 /** Builds one runner from a compiled model file; the compile is shared by all runners. */
 type RunnerFactory = (compiled: CompileResult) => Promise<TfcRunner>;
 
-const RUNNER_FACTORIES: readonly RunnerFactory[] = [nativeRunner, interpreterRunner];
+const RUNNER_FACTORIES: readonly RunnerFactory[] = [nativeRunner, wasmRunner, interpreterRunner];
 
 /** Every tfc runner for a model file. Pass `compiled` to reuse a compile of the same file. */
 export async function tfcRunners(file: string, compiled: CompileResult = compile(file)): Promise<TfcRunner[]> {
@@ -57,4 +59,22 @@ async function nativeRunner(compiled: CompileResult): Promise<TfcRunner> {
   });
   const run = (inputs: readonly Float32Array[], batch: number): Float32Array => model.predict(inputs, batch)[0] as Float32Array;
   return { name: "tfc-native", run, predict: (input, batch) => run([input], batch) };
+}
+
+/** The model compiled to WebAssembly, loaded through the generated, dependency-free model.js. */
+async function wasmRunner(compiled: CompileResult): Promise<TfcRunner> {
+  const module = compiled.module;
+  const fn = module.functions[0]!;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-bench-wasm-"));
+  buildWasm(module, fn, { outDir: dir, params: initialParams(module) });
+  const generated = (await import(pathToFileURL(path.join(dir, "model.js")).href)) as {
+    load(): Promise<{ predictBatch(batch: number, ...inputs: Float32Array[]): Float32Array | Float32Array[] }>;
+  };
+  const model = await generated.load();
+  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  const run = (inputs: readonly Float32Array[], batch: number): Float32Array => {
+    const out = model.predictBatch(batch, ...inputs);
+    return Array.isArray(out) ? out[0]! : out;
+  };
+  return { name: "tfc-wasm", run, predict: (input, batch) => run([input], batch) };
 }
