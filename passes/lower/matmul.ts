@@ -98,7 +98,13 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
     const bSources = Array.from({ length: count }, (_, v) => source(v, lanes));
     const aRows = Array.from({ length: rows }, (_, r) => b.add(aBase, b.ix(b.ix(row, "+", r), "*", K)));
     b.for(k0, k1, { name: "k" }, (k) => {
-      const bv = bSources.map((src) => b.load(src.buffer, b.add(src.base, src.stride === 1 ? k : b.ix(k, "*", src.stride)), lanes));
+      const offsets = new Map<number, KValue>(); // k·stride, once per stride
+      const offset = (stride: number): KValue => {
+        let o = offsets.get(stride);
+        if (!o) offsets.set(stride, (o = stride === 1 ? k : b.ix(k, "*", stride)));
+        return o;
+      };
+      const bv = bSources.map((src) => b.load(src.buffer, b.add(src.base, offset(src.stride)), lanes));
       for (let r = 0; r < rows; r++) {
         const aScalar = b.load(A, b.add(aRows[r]!, k));
         const av = lanes > 1 ? b.broadcast(aScalar, lanes) : aScalar;

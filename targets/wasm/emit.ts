@@ -65,6 +65,8 @@ class KernelWriter {
   private readonly constants = new Map<KValue, Expr>();
   private readonly varLocal = new Map<KVar, number>();
   private readonly bufferLocal = new Map<KBufferParam, number>();
+  /** Scalar f32 loads by result, so that broadcast(load) becomes one v128.load32_splat. */
+  private readonly scalarLoads = new Map<KValue, Extract<KStmt, { kind: "load" }>>();
   private labels = 0;
   private readonly paramCount: number;
 
@@ -137,14 +139,18 @@ class KernelWriter {
       }
       case "prim":
         return this.define(s.result, this.prim(s.prim, s.args, s.result.type));
-      case "broadcast":
+      case "broadcast": {
+        const load = this.scalarLoads.get(s.arg);
+        if (load && load.buffer.elem !== "bool") return this.define(s.result, m.v128.load32_splat(0, 4, this.address(load.buffer, this.get(load.index))));
         return this.define(s.result, this.splat(s.result.type, this.get(s.arg)));
+      }
       case "reduce": {
         let acc = this.lane(s.arg, 0);
         for (let i = 1; i < s.arg.type.width; i++) acc = this.scalarBinary(s.op === "add" ? "add" : s.op, s.result.type, acc, this.lane(s.arg, i));
         return this.define(s.result, acc);
       }
       case "load":
+        if (s.result.type.width === 1) this.scalarLoads.set(s.result, s);
         return this.define(s.result, this.load(s.buffer, this.get(s.index), s.result.type));
       case "store":
         return this.store(s.buffer, s.index, s.value);
