@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything tfc needs on a fresh Debian 12 machine with Node.js 20, then its npm packages.
 #   Debian: LLVM 14 (opt, llc), a C compiler, the aarch64 cross compiler and qemu (cross-target
-#   tests), python3-numpy (benchmark peer). Needs root (or sudo) only when something is missing.
+#   tests), Chromium (the wasm target's browser test). Needs root (or sudo) only when something
+#   is missing. numpy, a benchmark peer, is used when python3 has it; the bench says so otherwise.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(llvm-14 gcc libc6-dev binutils gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
+packages=(llvm-14 gcc libc6-dev binutils gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
