@@ -20,9 +20,12 @@ export function dtsSource(layout: WasmLayout): string {
   const paramList = inputs.map((t, i) => `${params[i]}: ${ARRAY_TYPE[t.dtype]}`).join(", ");
   const result = outputs.length === 1 ? ARRAY_TYPE[outputs[0]!.dtype] : `[${outputs.map((t) => ARRAY_TYPE[t.dtype]).join(", ")}]`;
   const describe = (t: TensorSpec, elements: { constant: number; perBatch: number }): string =>
-    `${comment(t.name)}: ${SHORT_DTYPE[t.dtype]}[${t.shape.map((d) => d ?? "?").join(",")}], a ${ARRAY_TYPE[t.dtype]} of ${count(elements)}`;
-  const inputDocs = inputs.map((t, i) => `   * @param ${params[i]} ${describe(t, layout.inputs[i]!.elements)}`);
-  const outputDocs = outputs.map((t, i) => `   *   - ${describe(t, layout.outputs[i]!.elements)}`);
+    `${SHORT_DTYPE[t.dtype]}[${t.shape.map((d) => d ?? "?").join(",")}], ${article(ARRAY_TYPE[t.dtype])} of ${count(elements)}`;
+  const inputDocs = inputs.map((t, i) => {
+    const renamed = params[i] === t.name ? "" : `'${comment(t.name)}' `;
+    return `   * @param ${params[i]} ${renamed}${describe(t, layout.inputs[i]!.elements)}`;
+  });
+  const outputDocs = outputs.map((t, i) => `   *   - ${comment(t.name)}: ${describe(t, layout.outputs[i]!.elements)}`);
   const returns = [`   * @returns ${outputs.length === 1 ? "the output" : "the outputs, in this order"}:`, ...outputDocs];
   const batchNote = layout.hasBatch
     ? `The batch is taken from the inputs' lengths (at most ${layout.maxBatch}).`
@@ -89,6 +92,11 @@ function count(size: { constant: number; perBatch: number }): string {
   if (size.perBatch === 0) return `${size.constant} element${size.constant === 1 ? "" : "s"}`;
   const perBatch = size.perBatch === 1 ? "batch" : `${size.perBatch} × batch`;
   return `${size.constant === 0 ? "" : `${size.constant} + `}${perBatch} elements`;
+}
+
+/** "an Int32Array", "a Float32Array". */
+function article(word: string): string {
+  return `${/^[AEIO]/.test(word) ? "an" : "a"} ${word}`;
 }
 
 /** Text safe inside a /* *\/ comment. */

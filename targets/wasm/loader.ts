@@ -40,10 +40,11 @@ export interface WasmLayout {
 /** The text of model.js for `layout`; wasmFile and weightsFile are resolved relative to model.js. */
 export function loaderSource(layout: WasmLayout, opts: { wasmFile: string; weightsFile: string }): string {
   checkLayout(layout);
+  const oneLine = (text: string): string => text.replace(/[\r\n\u2028\u2029]/g, " ");
   return [
-    `// ${layout.name}: a model compiled by tfc for WebAssembly (generated; do not edit). No dependencies:`,
+    `// ${oneLine(layout.name)}: a model compiled by tfc for WebAssembly (generated; do not edit). No dependencies:`,
     `//   import { load } from "./model.js"; const model = await load(); const y = model.predict(x);`,
-    `// Node 20+ reads ${opts.wasmFile} and ${opts.weightsFile} next to this file; browsers fetch them.`,
+    `// Node 20+ reads ${oneLine(opts.wasmFile)} and ${oneLine(opts.weightsFile)} next to this file; browsers fetch them.`,
     `const layout = ${JSON.stringify(layout)};`,
     `const files = ${JSON.stringify({ wasm: opts.wasmFile, weights: opts.weightsFile })};`,
     RUNTIME.trim(),
@@ -69,7 +70,10 @@ function checkLayout(layout: WasmLayout): void {
     if ([buffer.offset.constant, buffer.offset.perBatch].some((b) => b % align !== 0)) fail(`buffer of '${spec.name}' is not ${align}-byte aligned`);
   });
   for (const w of layout.weights) {
-    if (w.offset % 4 !== 0 || w.offset < 0) fail(`weight '${w.name}' is at offset ${w.offset}, not a multiple of 4`);
+    const size = w.shape.reduce((n, d) => n * d, 1) * (w.dtype === "bool" ? 1 : 4);
+    if (!Number.isSafeInteger(w.offset) || w.offset < 0 || w.offset + size > layout.staticBytes) {
+      fail(`weight '${w.name}' (${size} bytes at ${w.offset}) lies outside the static area of ${layout.staticBytes} bytes`);
+    }
   }
 }
 
@@ -290,7 +294,7 @@ export async function load(options = {}) {
     if (values.length !== inputs.length) fail("ARGUMENT", "it takes " + inputs.length + " input(s), got " + values.length);
     values.forEach((x, i) => {
       const want = ARRAYS[inputs[i].dtype];
-      if (!(x instanceof want)) fail("ARGUMENT", "input '" + inputs[i].name + "' must be a " + want.name + ", got " + (x == null ? x : x.constructor.name));
+      if (!(x instanceof want)) fail("ARGUMENT", "input '" + inputs[i].name + "' must be " + (/^[AEIO]/.test(want.name) ? "an " : "a ") + want.name + ", got " + (x == null ? x : x.constructor.name));
     });
   };
 

@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import { spawnSync } from "node:child_process";
 import { Module, type Value } from "../../ir/ir.js";
 import { FuncBuilder } from "../../ir/builder.js";
 import { interpret, initialParams } from "../../ir/interpreter.js";
@@ -156,4 +157,25 @@ test("i32 division edge cases (x/0, INT_MIN/-1, negative floors) agree on wasm, 
   const native = NativeModel.load(path.join(tmp, "div-native"));
   assert.deepEqual(Array.from(native.predict([xs.data, ys.data], 1)[0]!), Array.from(expected!.data));
   native.dispose();
+});
+
+test("tfc compile --target wasm writes the artifacts; a plain Node script imports out/model.js and predicts", () => {
+  const root = repoRoot();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-wasm-script-"));
+  const r = spawnSync(process.execPath, [path.join(root, "bin/tfc.js"), "compile", "examples/mnist-cnn.ts", "--target", "wasm", "-o", path.join(work, "out")], { cwd: root, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  for (const f of ["model.wasm", "model.js", "model.d.ts", "model.weights", "model.json"]) assert.ok(fs.existsSync(path.join(work, "out", f)), f);
+  assert.match(r.stdout, /model\.wasm {2}[\d.]+ KiB \(code [\d.]+ KiB\)/);
+  fs.mkdirSync(path.join(work, "examples/wasm"), { recursive: true });
+  fs.copyFileSync(path.join(root, "examples/wasm/predict.mjs"), path.join(work, "examples/wasm/predict.mjs"));
+  const run = spawnSync(process.execPath, [path.join(work, "examples/wasm/predict.mjs")], { encoding: "utf8" });
+  assert.equal(run.status, 0, run.stderr);
+  const printed = JSON.parse(run.stdout) as { class: number; probabilities: number[] };
+  const result = compile(path.join(root, "examples/mnist-cnn.ts"));
+  const x = hostTensor("f32", [1, 28, 28, 1]);
+  for (let row = 4; row < 24; row++) x.data[row * 28 + 14] = 1;
+  const [expected] = interpret(result.module, result.module.functions[0]!, [x], initialParams(result.module));
+  assertClose(printed.probabilities, Array.from(expected!.data), 1e-5, 1e-6, "predict.mjs");
+  const dts = fs.readFileSync(path.join(work, "out/model.d.ts"), "utf8");
+  assert.match(dts, /Float32Array/);
 });
