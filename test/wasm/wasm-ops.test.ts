@@ -12,19 +12,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { spawnSync } from "node:child_process";
-import { Module, type Value } from "../../ir/ir.js";
+import { Module } from "../../ir/ir.js";
 import { FuncBuilder } from "../../ir/builder.js";
 import { interpret, initialParams } from "../../ir/interpreter.js";
-import { allOps, type OpName } from "../../ir/ops/index.js";
-import { hostTensor, type HostTensor } from "../../ir/tensor.js";
+import { hostTensor } from "../../ir/tensor.js";
 import { Rng } from "../../ir/initializers.js";
 import { BATCH, concretize } from "../../ir/types.js";
 import { buildWasm } from "../../targets/wasm/index.js";
 import { compile } from "../../compiler/driver.js";
-import { OP_CASES, describeCase, type OpCase } from "../ops/cases.js";
+import { ACCUMULATING, chunk, describeEntry, groupInputs, groupModule, runnableCases } from "../ops/groups.js";
 import { assertClose, repoRoot } from "../util.js";
 
-const ACCUMULATING: ReadonlySet<string> = new Set(["matmul", "conv2d", "depthwise_conv2d", "avg_pool", "sum", "mean", "prod", "softmax", "log_softmax", "batch_norm"]);
 const PER_BUILD = 12;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-wasm-ops-"));
 
@@ -38,50 +36,32 @@ async function loadGenerated(dir: string): Promise<GeneratedModel> {
   return mod.load();
 }
 
-const entries: { op: OpName; c: OpCase }[] = [];
-for (const def of allOps()) for (const c of OP_CASES[def.name as OpName].valid) if (c.runAlone !== false) entries.push({ op: def.name as OpName, c });
+const entries = runnableCases();
 
-for (let g = 0; g * PER_BUILD < entries.length; g++) {
-  const group = entries.slice(g * PER_BUILD, (g + 1) * PER_BUILD);
+chunk(entries, PER_BUILD).forEach((group, g) => {
   test(`wasm ops, group ${g}: ${[...new Set(group.map((e) => e.op))].join(", ")}`, async () => {
-    const module = new Module();
-    const b = new FuncBuilder(module, "ops");
-    const results: Value[] = [];
-    group.forEach((e, i) => {
-      const args = e.c.operands.map((o, k) => b.arg(`c${i}_${k}`, { dtype: o.dtype, shape: o.shape }));
-      results.push(b.op(e.op, args, e.c.attrs ?? {}));
-    });
-    const fn = b.finish(results, group.map((_, i) => `r${i}`));
-    module.functions.push(fn);
+    const { module, fn } = groupModule(group);
     const dir = path.join(tmp, `g${g}`);
     buildWasm(module, fn, { outDir: dir });
     const model = await loadGenerated(dir);
     try {
       const batched = fn.args.some((a) => a.type.shape.includes(BATCH));
       for (const batch of batched ? [1, 3, 64] : [1]) {
-        const rng = new Rng(300 * g + batch);
-        const inputs: HostTensor[] = group.flatMap((e) =>
-          e.c.operands.map((o) => {
-            const t = hostTensor(o.dtype, concretize(o.shape, batch));
-            for (let i = 0; i < t.data.length; i++) t.data[i] = o.sample(rng);
-            return t;
-          }),
-        );
+        const inputs = groupInputs(group, batch, 300 * g + batch);
         const expected = interpret(module, fn, inputs);
         const raw = model.predictBatch(batch, ...inputs.map((t) => t.data));
         const actual = (Array.isArray(raw) ? raw : [raw]) as ArrayLike<number>[];
         group.forEach((e, i) => {
-          const what = `${e.op} ${describeCase({ operands: e.c.operands.map((o) => ({ dtype: o.dtype, shape: o.shape })), ...(e.c.attrs ? { attrs: e.c.attrs } : {}) })} at batch ${batch}`;
           const exp = expected[i]!;
           const [rtol, atol] = exp.dtype !== "f32" ? [0, 0] : ACCUMULATING.has(e.op) ? [1e-4, 1e-5] : [1e-6, 1e-7];
-          assertClose(Array.from(actual[i]!), Array.from(exp.data), rtol, atol, what);
+          assertClose(Array.from(actual[i]!), Array.from(exp.data), rtol, atol, describeEntry(e, batch));
         });
       }
     } finally {
       model.dispose();
     }
   });
-}
+});
 
 const EXAMPLES = [
   "examples/linear-regression.ts",
