@@ -159,3 +159,16 @@ test("tfc compile --target wasm writes the artifacts; a plain Node script import
   const dts = fs.readFileSync(path.join(work, "out/model.d.ts"), "utf8");
   assert.match(dts, /Float32Array/);
 });
+
+test("tfc predict --target wasm agrees with --target interp", () => {
+  const root = repoRoot();
+  const input = path.join(tmp, "predict-input.json");
+  const rng = new Rng(5);
+  fs.writeFileSync(input, JSON.stringify({ instances: Array.from({ length: 2 }, () => Array.from({ length: 784 }, () => rng.next())) }));
+  const run = (target: string) => spawnSync(process.execPath, [path.join(root, "bin/tfc.js"), "predict", "examples/mlp.ts", "--input", input, "--target", target], { cwd: root, encoding: "utf8" });
+  const wasm = run("wasm");
+  const interp = run("interp");
+  assert.equal(wasm.status, 0, wasm.stderr);
+  assert.equal(interp.status, 0, interp.stderr);
+  assertClose((JSON.parse(wasm.stdout).predictions as number[][]).flat(), (JSON.parse(interp.stdout).predictions as number[][]).flat(), 1e-5, 1e-6, "mlp");
+});
