@@ -50,7 +50,8 @@ program
   .option("--cpu <cpu>", "portable (x86-64 baseline + AVX2/FMA chosen at run time), native, or an LLVM CPU name", "portable")
   .option("--triple <triple>", "cross-compile for this target triple (e.g. aarch64-linux-gnu)")
   .option("--embed-weights", "wasm: put the weights inside model.wasm")
-  .action((model: string, opts: { target: string; emit?: string; output?: string; export?: string; pipeline: string; printAfter?: string; name: string; cpu: string; triple?: string; embedWeights?: boolean }) => {
+  .option("--threads", "wasm: a shared-memory build whose parallel loops run on workers (adds model.worker.js)")
+  .action((model: string, opts: { target: string; emit?: string; output?: string; export?: string; pipeline: string; printAfter?: string; name: string; cpu: string; triple?: string; embedWeights?: boolean; threads?: boolean }) => {
     const common = {
       ...(opts.export ? { exportName: opts.export } : {}),
       pipeline: opts.pipeline,
@@ -71,7 +72,7 @@ program
     if (opts.target === "wasm") {
       const result = compile(model, common);
       printWarnings(result.warnings);
-      const a = buildWasm(result.module, result.module.functions[0]!, { outDir: opts.output ?? "out", name: opts.name, ...(opts.embedWeights ? { embedWeights: true } : {}) });
+      const a = buildWasm(result.module, result.module.functions[0]!, { outDir: opts.output ?? "out", name: opts.name, ...(opts.embedWeights ? { embedWeights: true } : {}), ...(opts.threads ? { threads: true } : {}) });
       const rel = (f: string) => path.relative(process.cwd(), f) || f;
       const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
       const m = JSON.parse(fs.readFileSync(a.manifest, "utf8")) as { memory: { formula: string } };
@@ -81,6 +82,7 @@ program
           `  ${rel(a.wasm)}  ${kib(fs.statSync(a.wasm).size)} (code ${kib(a.codeBytes)}${opts.embedWeights ? `, weights ${kib(a.dataBytes)}` : ""})`,
           `  ${rel(a.loader)}  ${kib(fs.statSync(a.loader).size)} (ES module loader, no dependencies)`,
           `  ${rel(a.types)}  (typed signature)`,
+          ...(a.worker ? [`  ${rel(a.worker)}  (worker thread script)`] : []),
           ...(a.weights ? [`  ${rel(a.weights)}  ${kib(fs.statSync(a.weights).size)}`] : []),
           `  ${rel(a.manifest)}`,
           `  memory: ${m.memory.formula}; ${a.program.kernels.length} kernels`,

@@ -5,6 +5,7 @@
 
 import { TfcError } from "../../ir/errors.js";
 import { KFunc, KProgram, KValue, KVar, type KBufferParam, type KStmt, type KType, type KPrim } from "../../ir/kernel/kir.js";
+import { freeValues, usedBuffers } from "../../ir/kernel/analysis.js";
 
 const ELEM: Record<KType["elem"], string> = { f32: "float", i32: "i32", bool: "i1", index: "i64" };
 const MEM: Record<KBufferParam["elem"], string> = { f32: "float", i32: "i32", bool: "i8" };
@@ -542,50 +543,6 @@ class FunctionWriter {
   }
 }
 
-/** Values used in `stmts` but defined outside them (in definition order of first use). */
-function freeValues(stmts: readonly KStmt[], bound: Set<KValue>): KValue[] {
-  const defined = new Set<KValue>(bound);
-  const free: KValue[] = [];
-  const use = (v: KValue) => {
-    if (!defined.has(v) && !free.includes(v)) free.push(v);
-  };
-  const walk = (list: readonly KStmt[]): void => {
-    for (const s of list) {
-      switch (s.kind) {
-        case "const": defined.add(s.result); break;
-        case "prim": s.args.forEach(use); defined.add(s.result); break;
-        case "broadcast": use(s.arg); defined.add(s.result); break;
-        case "reduce": use(s.arg); defined.add(s.result); break;
-        case "load": use(s.index); defined.add(s.result); break;
-        case "store": use(s.index); use(s.value); break;
-        case "var": use(s.init); break;
-        case "get": defined.add(s.result); break;
-        case "set": use(s.value); break;
-        case "for": use(s.lo); use(s.hi); defined.add(s.iv); walk(s.body); break;
-        case "if": use(s.cond); walk(s.then); walk(s.else); break;
-        case "call": s.args.forEach(use); break;
-      }
-    }
-  };
-  walk(stmts);
-  return free;
-}
-
-function usedBuffers(stmts: readonly KStmt[]): KBufferParam[] {
-  const out: KBufferParam[] = [];
-  const walk = (list: readonly KStmt[]): void => {
-    for (const s of list) {
-      if ((s.kind === "load" || s.kind === "store") && !out.includes(s.buffer)) out.push(s.buffer);
-      if (s.kind === "for") walk(s.body);
-      if (s.kind === "if") {
-        walk(s.then);
-        walk(s.else);
-      }
-    }
-  };
-  walk(stmts);
-  return out;
-}
 
 export interface EmitOptions {
   /** Prefix of every symbol (`mnist_cnn_avx2`), so several versions link into one library. */

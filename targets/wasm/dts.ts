@@ -32,7 +32,9 @@ export function dtsSource(layout: WasmLayout): string {
     : "The model has no batch dimension: each call runs one example.";
 
   return `// Types of ${comment(layout.name)}, compiled by tfc for WebAssembly (generated; do not edit).
-// model.js is a dependency-free ES module for Node 20+ and browsers; ${layout.embeddedWeights ? "its weights are built into the wasm module" : "it reads its weights from the weights file"}.
+// model.js is a dependency-free ES module for Node 20+ and browsers; ${layout.embeddedWeights ? "its weights are built into the wasm module" : "it reads its weights from the weights file"}.${
+    layout.threads ? "\n// Threads build: parallel loops run on workers sharing the memory (browsers: cross-origin isolated pages only)." : ""
+  }
 
 /** Codes of TfcModelError: what went wrong, as the native runtime names it. */
 export type TfcErrorCode =
@@ -58,7 +60,13 @@ export interface LoadOptions {
   /** The WebAssembly module; default: the wasm file next to model.js. */
   wasm?: ModelSource;
   /** The weights file (tfc TFCW format); default: ${layout.embeddedWeights ? "none, the weights are built in" : "the weights file next to model.js"}. */
-  weights?: ModelSource;
+  weights?: ModelSource;${
+    layout.threads
+      ? `
+  /** Threads running parallel loops, the calling thread included (default: all cores); each other one is a worker. */
+  threads?: number;`
+      : ""
+  }
 }
 
 /** The model's inputs and outputs (null: the batch dimension). */
@@ -68,7 +76,13 @@ export interface Model {
   readonly name: ${JSON.stringify(layout.name)};
   readonly signature: typeof signature;
   /** The largest batch one call accepts. */
-  readonly maxBatch: number;
+  readonly maxBatch: number;${
+    layout.threads
+      ? `
+  /** Threads that run parallel loops (the calling thread and threads − 1 workers). */
+  readonly threads: number;`
+      : ""
+  }
   /**
    * Runs the model. ${batchNote}
 ${inputDocs.join("\n")}
@@ -78,7 +92,7 @@ ${returns.join("\n")}
   predict(${paramList}): ${result};
   /** Like predict, with the batch given rather than taken from the inputs' lengths. */
   predictBatch(batch: number, ${paramList}): ${result};
-  /** Drops the WebAssembly instance; later calls throw TFC_ERR_ARGUMENT. */
+  /** Drops the WebAssembly instance${layout.threads ? " and terminates the workers" : ""}; later calls throw TFC_ERR_ARGUMENT. */
   dispose(): void;
 }
 

@@ -2,12 +2,15 @@
 // binaryen expressions are tree nodes: each may be used once, so helpers build fresh ones.
 // Vectors are SIMD128 (4 lanes; bool vectors are i32x4 masks in registers, bytes in memory);
 // `index` is wasm32's i32; exp/log/tanh/pow come from the host's Math (imports), so results equal
-// the interpreter's. Parallel loops run serially in this single-threaded build. `run(n)` binds
-// every buffer's address from the planned layout and calls the kernels in launch order.
+// the interpreter's. `run(n)` binds every buffer's address from the planned layout and calls the
+// kernels in launch order. Parallel loops run serially, except in the threads build (emitWasm with
+// threads): a shared imported memory, each parallel loop outlined into a table function that
+// env.parallel_for hands out in chunks, and `run_chunk` so every thread can run one.
 
 import binaryen from "binaryen";
 import { TfcError } from "../../ir/errors.js";
 import type { KBufferParam, KFunc, KPrim, KProgram, KProgramBuffer, KSize, KStmt, KType, KValue, KVar } from "../../ir/kernel/kir.js";
+import { freeValues, usedBuffers } from "../../ir/kernel/analysis.js";
 
 type Expr = number; // binaryen ExpressionRef
 type Mod = InstanceType<typeof binaryen.Module>;
@@ -27,13 +30,25 @@ export interface WasmLayoutPlan {
   readonly places: Map<KProgramBuffer, WasmBufferPlace>;
   readonly staticBytes: number;
   readonly dynamicBytes: KSize;
+  /** Threads build: where a parallel launch's captured values go (an area after the params). */
+  readonly context?: { readonly address: number; readonly bytes: number };
 }
+
+/** Threads build: the Int32Array control block model.js and its workers share (inside the low guard). */
+export const THREADS_CONTROL_OFFSET = 256;
+/** Threads build: tfc_fail's status word (the globals of each instance are per thread; memory is shared). */
+const THREADS_STATUS_ADDRESS = 128;
+/** Threads build: a shared memory must declare its maximum; 2 GiB, the most the layout ever plans. */
+export const THREADS_MAXIMUM_PAGES = 32768;
 
 const align64 = (x: number) => Math.ceil(x / 64) * 64;
 const bytesOf = (b: KProgramBuffer): KSize => ({ constant: b.size.constant * ELEM_BYTES[b.elem], perBatch: b.size.perBatch * ELEM_BYTES[b.elem] });
 
-/** Params and consts at fixed addresses; then the arena (temps), inputs and outputs, each `a + b·n`. */
-export function planWasmLayout(program: KProgram): WasmLayoutPlan {
+/**
+ * Params and consts at fixed addresses (then, with contextBytes, the parallel launch context area);
+ * then the arena (temps), inputs and outputs, each `a + b·n`.
+ */
+export function planWasmLayout(program: KProgram, contextBytes = 0): WasmLayoutPlan {
   const places = new Map<KProgramBuffer, WasmBufferPlace>();
   let addr = LOW_GUARD;
   for (const b of program.buffers) {
@@ -41,6 +56,8 @@ export function planWasmLayout(program: KProgram): WasmLayoutPlan {
     places.set(b, { static: addr });
     addr = align64(addr + bytesOf(b).constant);
   }
+  const context = contextBytes > 0 ? { address: addr, bytes: contextBytes } : undefined;
+  if (context) addr = align64(addr + contextBytes);
   const staticBytes = align64(addr);
   let dyn: KSize = { constant: align64(program.arenaBytes.constant), perBatch: align64(program.arenaBytes.perBatch) };
   for (const b of program.buffers) {
@@ -54,10 +71,67 @@ export function planWasmLayout(program: KProgram): WasmLayoutPlan {
       dyn = { constant: dyn.constant + align64(size.constant), perBatch: dyn.perBatch + align64(size.perBatch) };
     }
   }
-  return { places, staticBytes, dynamicBytes: dyn };
+  return { places, staticBytes, dynamicBytes: dyn, ...(context ? { context } : {}) };
 }
 
 const MATH_IMPORTS = { exp: 1, log: 1, tanh: 1, pow: 2 } as const;
+
+/** Threads build: what the writers of one module share. */
+interface ThreadsEmit {
+  readonly contextAddress: number;
+  readonly contextBytes: number;
+  /** Names of the outlined parallel loop bodies; a name's position is its index in the table. */
+  readonly outlined: string[];
+}
+
+type ForStmt = Extract<KStmt, { kind: "for" }>;
+
+/** Where each buffer base address and captured value lies in a launch's context area. */
+interface ContextLayout {
+  readonly buffers: readonly { readonly param: KBufferParam; readonly offset: number }[];
+  readonly values: readonly { readonly value: KValue; readonly offset: number }[];
+  readonly bytes: number;
+}
+
+/** Buffer addresses first (4 bytes each), then the values: 16 bytes (aligned) for vectors, 4 otherwise. */
+function contextLayout(buffers: readonly KBufferParam[], values: readonly KValue[]): ContextLayout {
+  let at = buffers.length * 4;
+  const placed = values.map((value) => {
+    const size = value.type.width > 1 ? 16 : 4;
+    at = Math.ceil(at / size) * size;
+    const offset = at;
+    at += size;
+    return { value, offset };
+  });
+  return { buffers: buffers.map((param, i) => ({ param, offset: i * 4 })), values: placed, bytes: at };
+}
+
+/** What an outlined parallel loop body needs from its kernel: the buffers it touches and the values it captures (the lower bound always). */
+function parallelCaptures(s: ForStmt): { buffers: KBufferParam[]; values: KValue[] } {
+  const values = freeValues(s.body, new Set([s.iv]));
+  if (!values.includes(s.lo)) values.unshift(s.lo);
+  return { buffers: usedBuffers(s.body), values };
+}
+
+/** Bytes of the largest launch context of the program (an upper bound: constants count too). */
+export function launchContextBytes(program: KProgram): number {
+  let most = 0;
+  const walk = (stmts: readonly KStmt[]): void => {
+    for (const s of stmts) {
+      if (s.kind === "for" && s.parallel) {
+        const { buffers, values } = parallelCaptures(s);
+        most = Math.max(most, contextLayout(buffers, values).bytes);
+      } else if (s.kind === "for") walk(s.body);
+      else if (s.kind === "if") {
+        walk(s.then);
+        walk(s.else);
+      }
+    }
+  };
+  for (const kernel of program.kernels) walk(kernel.body);
+  return most;
+}
+
 
 class KernelWriter {
   private readonly locals: number[] = [];
@@ -70,14 +144,24 @@ class KernelWriter {
   private labels = 0;
   private readonly paramCount: number;
 
+  /**
+   * A kernel's writer, or (outlined) the writer of one of its parallel loop bodies: a function
+   * (ctx, first, last) that reads its buffers and values from the context area at ctx and runs
+   * iterations [first, last). Parallel loops nested in an outlined body run serially.
+   */
   constructor(
     private readonly m: Mod,
     private readonly fn: KFunc,
+    private readonly threads?: ThreadsEmit,
+    private readonly outlined = false,
   ) {
     let i = 0;
-    for (const p of fn.params) {
-      if (p.kind === "buffer") this.bufferLocal.set(p, i++);
-      else this.valueLocal.set(p.value, i++);
+    if (outlined) i = 3;
+    else {
+      for (const p of fn.params) {
+        if (p.kind === "buffer") this.bufferLocal.set(p, i++);
+        else this.valueLocal.set(p.value, i++);
+      }
     }
     this.paramCount = i;
   }
@@ -164,6 +248,7 @@ class KernelWriter {
       case "set":
         return m.local.set(this.varOf(s.var), this.get(s.value));
       case "for": {
+        if (s.parallel && this.threads && !this.outlined) return this.launch(s, this.threads);
         const iv = this.local(s.iv.type);
         this.valueLocal.set(s.iv, iv);
         const hi = this.local(s.hi.type);
@@ -191,9 +276,84 @@ class KernelWriter {
       case "call": {
         // tfc_fail(code): the first error wins; the kernel goes on (its indices are clamped).
         const code = this.get(s.args[0]!);
+        if (this.threads) return m.drop(m.i32.atomic.rmw.cmpxchg(0, m.i32.const(THREADS_STATUS_ADDRESS), m.i32.const(0), code));
         return m.if(m.i32.eqz(m.global.get("status", binaryen.i32)), m.global.set("status", code));
       }
     }
+  }
+
+  /** Threads build: store the loop's captures into the context area, outline its body, call env.parallel_for over its trip count. */
+  private launch(s: ForStmt, threads: ThreadsEmit): Expr {
+    const m = this.m;
+    const { buffers, values } = parallelCaptures(s);
+    const constants = values.filter((v) => this.constants.has(v));
+    const context = contextLayout(buffers, values.filter((v) => !this.constants.has(v)));
+    if (context.bytes > threads.contextBytes) throw new TfcError("TFC6042", `internal: a parallel loop of ${this.fn.name} needs ${context.bytes} context bytes, ${threads.contextBytes} were planned; please report it`);
+    const base = () => m.i32.const(threads.contextAddress);
+    const stores = [
+      ...context.buffers.map(({ param, offset }) => m.i32.store(offset, 4, base(), m.local.get(this.bufferLocal.get(param)!, binaryen.i32))),
+      ...context.values.map(({ value, offset }) => this.storeField(value.type, offset, base(), this.get(value))),
+    ];
+    const index = threads.outlined.length;
+    const name = `p${index}_${this.fn.name}`;
+    threads.outlined.push(name);
+    new KernelWriter(m, this.fn, threads, true).outlinedBody(name, s, context, new Map(constants.map((v) => [v, this.constants.get(v)!])));
+    // Trip count in iterations of `step`, so that threads get whole iterations.
+    const span = this.local({ elem: "index", width: 1 });
+    const spanValue = () => m.local.get(span, binaryen.i32);
+    const trips = m.i32.div_s(m.i32.add(spanValue(), m.i32.const(s.step - 1)), m.i32.const(s.step));
+    return m.block(null, [
+      ...stores,
+      m.local.set(span, m.i32.sub(this.get(s.hi), this.get(s.lo))),
+      m.if(m.i32.gt_s(spanValue(), m.i32.const(0)), m.call("parallel_for", [m.i32.const(index), base(), m.i32.const(0), trips], binaryen.none)),
+    ]);
+  }
+
+  /** Write this (outlined) writer's function: unpack the context, then a serial loop over iterations [first, last). */
+  outlinedBody(name: string, s: ForStmt, context: ContextLayout, constants: Map<KValue, Expr>): void {
+    const m = this.m;
+    const ctx = () => m.local.get(0, binaryen.i32);
+    const first = () => m.local.get(1, binaryen.i32);
+    const last = () => m.local.get(2, binaryen.i32);
+    for (const [value, expr] of constants) this.constants.set(value, expr);
+    const prologue: Expr[] = [];
+    for (const { param, offset } of context.buffers) {
+      const l = this.local({ elem: "index", width: 1 });
+      this.bufferLocal.set(param, l);
+      prologue.push(m.local.set(l, m.i32.load(offset, 4, ctx())));
+    }
+    for (const { value, offset } of context.values) {
+      const l = this.local(value.type);
+      this.valueLocal.set(value, l);
+      prologue.push(m.local.set(l, this.loadField(value.type, offset, ctx())));
+    }
+    const iv = this.local(s.iv.type);
+    this.valueLocal.set(s.iv, iv);
+    prologue.push(m.local.set(iv, m.i32.add(this.get(s.lo), m.i32.mul(first(), m.i32.const(s.step)))));
+    const body = this.block(s.body);
+    const loop = m.block("exit", [
+      m.loop(
+        "next",
+        m.block(null, [
+          m.br("exit", m.i32.ge_s(first(), last())),
+          body,
+          m.local.set(iv, m.i32.add(m.local.get(iv, binaryen.i32), m.i32.const(s.step))),
+          m.local.set(1, m.i32.add(first(), m.i32.const(1))),
+          m.br("next"),
+        ]),
+      ),
+    ]);
+    m.addFunction(name, binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32]), binaryen.none, this.locals, m.block(null, [...prologue, loop]));
+  }
+
+  private loadField(t: KType, offset: number, ptr: Expr): Expr {
+    if (t.width > 1) return this.m.v128.load(offset, 16, ptr);
+    return t.elem === "f32" ? this.m.f32.load(offset, 4, ptr) : this.m.i32.load(offset, 4, ptr);
+  }
+
+  private storeField(t: KType, offset: number, ptr: Expr, value: Expr): Expr {
+    if (t.width > 1) return this.m.v128.store(offset, 16, ptr, value);
+    return t.elem === "f32" ? this.m.f32.store(offset, 4, ptr, value) : this.m.i32.store(offset, 4, ptr, value);
   }
 
   private varOf(v: KVar): number {
@@ -429,23 +589,49 @@ class KernelWriter {
 export interface WasmEmitOptions {
   /** Put params and consts into a data segment (model.wasm is then self-contained). */
   readonly embed?: { readonly data: Map<KProgramBuffer, Uint8Array> };
+  /** The threads build: shared imported memory, outlined parallel loops, env.parallel_for and run_chunk. */
+  readonly threads?: boolean;
 }
 
-/** Build the binaryen module for a program; returns the module (validated, not yet optimized) and its layout. */
-export function emitWasm(program: KProgram, opts: WasmEmitOptions = {}): { module: Mod; layout: WasmLayoutPlan } {
+/** Threads build: what model.js needs to create the shared memory. */
+export interface WasmThreadsInfo {
+  readonly initialPages: number;
+  readonly maximumPages: number;
+  readonly controlOffset: number;
+}
+
+/**
+ * Build the binaryen module for a program; returns the module (validated, not yet optimized) and its
+ * layout. The threads build imports env.memory (shared, declared maximum THREADS_MAXIMUM_PAGES) and
+ * env.parallel_for(fnIndex, ctx, begin, end), and exports run_chunk(fnIndex, ctx, lo, hi) and
+ * init_weights() (copies the passive weight segments in; the main thread calls it once).
+ */
+export function emitWasm(program: KProgram, opts: WasmEmitOptions = {}): { module: Mod; layout: WasmLayoutPlan; threads?: WasmThreadsInfo } {
   const m = new binaryen.Module();
-  m.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.NontrappingFPToInt | binaryen.Features.SignExt | binaryen.Features.BulkMemory | binaryen.Features.MutableGlobals);
-  const layout = planWasmLayout(program);
+  const threaded = opts.threads === true;
+  m.setFeatures(
+    binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.NontrappingFPToInt | binaryen.Features.SignExt | binaryen.Features.BulkMemory | binaryen.Features.MutableGlobals | (threaded ? binaryen.Features.Atomics : 0),
+  );
+  const layout = planWasmLayout(program, threaded ? launchContextBytes(program) : 0);
   const initialPages = Math.max(1, Math.ceil((layout.staticBytes + layout.dynamicBytes.constant + layout.dynamicBytes.perBatch) / PAGE));
-  const segments = opts.embed
-    ? [...opts.embed.data].map(([buf, data]) => ({ offset: m.i32.const(layout.places.get(buf)!.static!), data, passive: false }))
-    : [];
-  m.setMemory(initialPages, 65536, "memory", segments);
+  const embedded = opts.embed ? [...opts.embed.data] : [];
+  if (threaded) {
+    // Passive segments: instantiating the module on each worker must not write the weights again.
+    const segments = embedded.map(([, data], i) => ({ name: `weights${i}`, offset: 0 /* none: passive */, data, passive: true }));
+    m.setMemory(initialPages, THREADS_MAXIMUM_PAGES, "memory", segments, true);
+    m.addMemoryImport("0", "env", "memory", true);
+  } else {
+    const segments = embedded.map(([buf, data]) => ({ offset: m.i32.const(layout.places.get(buf)!.static!), data, passive: false }));
+    m.setMemory(initialPages, 65536, "memory", segments);
+  }
   for (const [name, arity] of Object.entries(MATH_IMPORTS)) {
     m.addFunctionImport(`math_${name}`, "env", name, binaryen.createType(new Array(arity).fill(binaryen.f64)), binaryen.f64);
   }
-  m.addGlobal("status", binaryen.i32, true, m.i32.const(0));
-  for (const kernel of program.kernels) new KernelWriter(m, kernel).function(`k_${kernel.name}`);
+  const i32x4 = binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32]);
+  const threads: ThreadsEmit | undefined = threaded ? { contextAddress: layout.context?.address ?? 0, contextBytes: layout.context?.bytes ?? 0, outlined: [] } : undefined;
+  if (threaded) m.addFunctionImport("parallel_for", "env", "parallel_for", i32x4, binaryen.none);
+  else m.addGlobal("status", binaryen.i32, true, m.i32.const(0));
+  for (const kernel of program.kernels) new KernelWriter(m, kernel, threads).function(`k_${kernel.name}`);
 
   // run(n): every buffer's address, then the launches.
   const n = () => m.local.get(0, binaryen.i32);
@@ -464,12 +650,30 @@ export function emitWasm(program: KProgram, opts: WasmEmitOptions = {}): { modul
   });
   m.addFunction("run", binaryen.createType([binaryen.i32]), binaryen.none, [], m.block(null, calls));
   m.addFunctionExport("run", "run");
-  m.addFunction("status", binaryen.none, binaryen.i32, [], m.global.get("status", binaryen.i32));
+  const status = threads ? m.i32.atomic.load(0, m.i32.const(THREADS_STATUS_ADDRESS)) : m.global.get("status", binaryen.i32);
+  m.addFunction("status", binaryen.none, binaryen.i32, [], status);
   m.addFunctionExport("status", "status");
-  m.addFunction("reset", binaryen.none, binaryen.none, [], m.global.set("status", m.i32.const(0)));
+  const reset = threads ? m.i32.atomic.store(0, m.i32.const(THREADS_STATUS_ADDRESS), m.i32.const(0)) : m.global.set("status", m.i32.const(0));
+  m.addFunction("reset", binaryen.none, binaryen.none, [], reset);
   m.addFunctionExport("reset", "reset");
+  if (threads) {
+    const names = threads.outlined;
+    m.addTable("outlined", names.length, names.length);
+    if (names.length > 0) m.addActiveElementSegment("outlined", "outlined_bodies", names, m.i32.const(0));
+    const arg = (i: number) => m.local.get(i, binaryen.i32);
+    const call = m.call_indirect("outlined", arg(0), [arg(1), arg(2), arg(3)], binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32]), binaryen.none);
+    m.addFunction("run_chunk", i32x4, binaryen.none, [], call);
+    m.addFunctionExport("run_chunk", "run_chunk");
+    const copies = embedded.flatMap(([buf, data], i) => [
+      m.memory.init(`weights${i}`, m.i32.const(layout.places.get(buf)!.static!), m.i32.const(0), m.i32.const(data.byteLength)),
+      m.data.drop(`weights${i}`),
+    ]);
+    m.addFunction("init_weights", binaryen.none, binaryen.none, [], m.block(null, copies));
+    m.addFunctionExport("init_weights", "init_weights");
+  }
   if (!m.validate()) throw new TfcError("TFC6042", "internal: tfc generated an invalid WebAssembly module; please report it");
-  return { module: m, layout };
+  const threadsInfo = threaded ? { initialPages, maximumPages: THREADS_MAXIMUM_PAGES, controlOffset: THREADS_CONTROL_OFFSET } : undefined;
+  return { module: m, layout, ...(threadsInfo ? { threads: threadsInfo } : {}) };
 }
 
 export function optimizeAndEmit(m: Mod): Uint8Array {

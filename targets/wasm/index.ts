@@ -1,7 +1,7 @@
 // The WebAssembly target: lower a function with 4-lane vectors, emit it with binaryen (emit.ts),
 // optimize, and write model.wasm, model.js (a dependency-free ES module loader for Node and
 // browsers, loader.ts), model.d.ts (the typed signature, dts.ts), the weights (or embed them) and
-// model.json with code and data sizes.
+// model.json with code and data sizes. `threads: true` makes the shared-memory build and model.worker.js.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -13,9 +13,10 @@ import type { KProgram, KProgramBuffer } from "../../ir/kernel/kir.js";
 import { lowerFunction, expandDecompositions } from "../../passes/lower/index.js";
 import { encodeWeights, type NamedTensor } from "../common/weights.js";
 import { weightName } from "../llvm/cwrapper.js";
-import { emitWasm, optimizeAndEmit, type WasmLayoutPlan } from "./emit.js";
+import { emitWasm, optimizeAndEmit, type WasmLayoutPlan, type WasmThreadsInfo } from "./emit.js";
 import { loaderSource, type WasmLayout } from "./loader.js";
 import { dtsSource } from "./dts.js";
+import { workerSource } from "./worker.js";
 
 export interface WasmOptions {
   readonly outDir: string;
@@ -24,6 +25,8 @@ export interface WasmOptions {
   /** Put the weights into model.wasm's data segment instead of model.weights. */
   readonly embedWeights?: boolean;
   readonly params?: ParamValues;
+  /** The threads build: shared memory, parallel loops on workers (model.worker.js next to model.js). */
+  readonly threads?: boolean;
 }
 
 export interface WasmArtifacts {
@@ -32,6 +35,8 @@ export interface WasmArtifacts {
   readonly loader: string;
   readonly types: string;
   readonly weights: string | undefined;
+  /** model.worker.js of the threads build. */
+  readonly worker: string | undefined;
   readonly manifest: string;
   /** Bytes of code (the module without its data segments) and of weights. */
   readonly codeBytes: number;
@@ -53,7 +58,7 @@ function weightData(module: Module, b: KProgramBuffer, params: ParamValues): Nam
   return { name: weightName(b), dtype: b.elem, shape: [b.size.constant], data: b.data! };
 }
 
-function layoutJson(name: string, fn: Func, program: KProgram, plan: WasmLayoutPlan, weights: NamedTensor[], embedded: boolean): WasmLayout {
+function layoutJson(name: string, fn: Func, program: KProgram, plan: WasmLayoutPlan, weights: NamedTensor[], embedded: boolean, threads: WasmThreadsInfo | undefined): WasmLayout {
   const spec = (type: Func["args"][number]["type"], tensorName: string) => ({
     name: tensorName,
     dtype: DTYPE[type.dtype],
@@ -82,6 +87,7 @@ function layoutJson(name: string, fn: Func, program: KProgram, plan: WasmLayoutP
     embeddedWeights: embedded,
     hasBatch,
     maxBatch: hasBatch && per > 0 ? Math.max(1, Math.floor((MAX_MEMORY - plan.staticBytes - plan.dynamicBytes.constant) / per)) : 1,
+    ...(threads ? { threads: { initialPages: threads.initialPages, maximumPages: threads.maximumPages, controlOffset: threads.controlOffset } } : {}),
   };
 }
 
@@ -98,10 +104,12 @@ export function buildWasm(module: Module, fn: Func, opts: WasmOptions): WasmArti
   const bytesOf = (t: NamedTensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   const embed = opts.embedWeights ? { data: new Map(buffers.map((b, i) => [b, bytesOf(weights[i]!)])) } : undefined;
   let plan: WasmLayoutPlan;
+  let threads: WasmThreadsInfo | undefined;
   let wasmBytes: Uint8Array;
   try {
-    const emitted = emitWasm(program, embed ? { embed } : {});
+    const emitted = emitWasm(program, { ...(embed ? { embed } : {}), ...(opts.threads ? { threads: true } : {}) });
     plan = emitted.layout;
+    threads = emitted.threads;
     wasmBytes = optimizeAndEmit(emitted.module);
   } catch (e) {
     if (e instanceof TfcError) throw e;
@@ -118,9 +126,14 @@ export function buildWasm(module: Module, fn: Func, opts: WasmOptions): WasmArti
     weightsFile = path.join(dir, `${name}.weights`);
     fs.writeFileSync(weightsFile, encodeWeights(weights));
   }
-  const layout = layoutJson(name, fn, program, plan, weights, Boolean(embed));
+  const layout = layoutJson(name, fn, program, plan, weights, Boolean(embed), threads);
+  let worker: string | undefined;
+  if (threads) {
+    worker = path.join(dir, `${name}.worker.js`);
+    fs.writeFileSync(worker, workerSource(name));
+  }
   const loader = path.join(dir, `${name}.js`);
-  fs.writeFileSync(loader, loaderSource(layout, { wasmFile: `${name}.wasm`, weightsFile: `${name}.weights` }));
+  fs.writeFileSync(loader, loaderSource(layout, { wasmFile: `${name}.wasm`, weightsFile: `${name}.weights`, ...(worker ? { workerFile: `${name}.worker.js` } : {}) }));
   const types = path.join(dir, `${name}.d.ts`);
   fs.writeFileSync(types, dtsSource(layout));
   const manifest = path.join(dir, `${name}.json`);
@@ -132,17 +145,17 @@ export function buildWasm(module: Module, fn: Func, opts: WasmOptions): WasmArti
         tfcVersion: "0.1.0",
         name,
         function: fn.name,
-        target: { kind: "wasm", simd: true, threads: false },
+        target: { kind: "wasm", simd: true, threads: Boolean(threads) },
         signature: layout.signature,
         parameters: [...module.params.values()].map((p) => ({ name: p.name, dtype: DTYPE[p.type.dtype], shape: [...p.type.shape], trainable: p.trainable })),
         memory: { staticBytes: plan.staticBytes, dynamicBytes: plan.dynamicBytes, formula: `${plan.staticBytes + plan.dynamicBytes.constant} + ${plan.dynamicBytes.perBatch}·batch bytes`, maxBatch: layout.maxBatch },
         size: { wasmBytes: wasmBytes.byteLength, codeBytes, dataBytes, embeddedWeights: Boolean(embed), loaderBytes: fs.statSync(loader).size },
         kernels: program.kernels.length,
-        files: { wasm: `${name}.wasm`, loader: `${name}.js`, types: `${name}.d.ts`, ...(weightsFile ? { weights: `${name}.weights` } : {}) },
+        files: { wasm: `${name}.wasm`, loader: `${name}.js`, types: `${name}.d.ts`, ...(weightsFile ? { weights: `${name}.weights` } : {}), ...(worker ? { worker: `${name}.worker.js` } : {}) },
       },
       null,
       2,
     ) + "\n",
   );
-  return { dir, wasm, loader, types, weights: weightsFile, manifest, codeBytes, dataBytes, program };
+  return { dir, wasm, loader, types, weights: weightsFile, worker, manifest, codeBytes, dataBytes, program };
 }

@@ -1,6 +1,9 @@
 // The JavaScript half of the WebAssembly target: loaderSource(layout) writes model.js, the
 // dependency-free ES module users import (Node 20 and browsers). It loads model.wasm and the TFCW
 // weights, checks every input, grows memory per batch, runs the model and turns failures into errors.
+// With layout.threads it writes the threads build's model.js: shared memory and a pool of workers.
+
+import { CONTROL_LENGTH, CONTROL_WORDS } from "./worker.js";
 
 /** One input or output of the model as users see it; null dimensions are the batch. */
 export interface TensorSpec {
@@ -35,21 +38,90 @@ export interface WasmLayout {
   hasBatch: boolean;
   /** Largest batch accepted. */
   maxBatch: number;
+  /** The threads build (absent: single-threaded): the shared memory's pages and the control block's byte offset. */
+  threads?: { initialPages: number; maximumPages: number; controlOffset: number };
 }
 
-/** The text of model.js for `layout`; wasmFile and weightsFile are resolved relative to model.js. */
-export function loaderSource(layout: WasmLayout, opts: { wasmFile: string; weightsFile: string }): string {
+/**
+ * The text of model.js for `layout`; wasmFile, weightsFile (and workerFile, required by the threads
+ * build) are resolved relative to model.js.
+ */
+export function loaderSource(layout: WasmLayout, opts: { wasmFile: string; weightsFile: string; workerFile?: string }): string {
   checkLayout(layout);
   const oneLine = (text: string): string => text.replace(/[\r\n\u2028\u2029]/g, " ");
-  return [
+  const header = [
     `// ${oneLine(layout.name)}: a model compiled by tfc for WebAssembly (generated; do not edit). No dependencies:`,
     `//   import { load } from "./model.js"; const model = await load(); const y = model.predict(x);`,
     `// Node 20+ reads ${oneLine(opts.wasmFile)} and ${oneLine(opts.weightsFile)} next to this file; browsers fetch them.`,
+  ];
+  if (!layout.threads) {
+    return [...header, `const layout = ${JSON.stringify(layout)};`, `const files = ${JSON.stringify({ wasm: opts.wasmFile, weights: opts.weightsFile })};`, RUNTIME.trim(), ""].join("\n");
+  }
+  if (!opts.workerFile) throw new Error(`wasm layout of '${layout.name}': the threads build needs a worker file`);
+  return [
+    ...header,
+    `// Threads build: parallel loops run on load({ threads }) threads (default: all cores), the workers running`,
+    `// ${oneLine(opts.workerFile)} (next to this file) on one shared WebAssembly.Memory; call model.dispose() to end them.`,
+    `// Browsers allow SharedArrayBuffer only on cross-origin isolated pages: serve the page with the headers`,
+    `//   Cross-Origin-Opener-Policy: same-origin  and  Cross-Origin-Embedder-Policy: require-corp`,
+    `// (load() throws TFC_ERR_ARGUMENT otherwise). The main thread spins while workers finish a loop in browsers.`,
     `const layout = ${JSON.stringify(layout)};`,
-    `const files = ${JSON.stringify({ wasm: opts.wasmFile, weights: opts.weightsFile })};`,
-    RUNTIME.trim(),
+    `const files = ${JSON.stringify({ wasm: opts.wasmFile, weights: opts.weightsFile, worker: opts.workerFile })};`,
+    `const CONTROL = ${JSON.stringify(CONTROL_WORDS)};`,
+    `const CONTROL_LENGTH = ${CONTROL_LENGTH};`,
+    threadedRuntime().trim(),
+    THREADS_RUNTIME.trim(),
     "",
   ].join("\n");
+}
+
+/** RUNTIME with the threads build's changes at a few places, each of which must match exactly once. */
+function threadedRuntime(): string {
+  let text = RUNTIME;
+  const patch = (anchor: string, replacement: string): void => {
+    const at = text.indexOf(anchor);
+    if (at < 0 || text.indexOf(anchor, at + 1) >= 0) throw new Error(`loader.ts: the threads patch anchor does not occur exactly once: ${anchor.slice(0, 60)}`);
+    text = text.slice(0, at) + replacement + text.slice(at + anchor.length);
+  };
+  patch(
+    "export async function load(options = {}) {\n",
+    "export async function load(options = {}) {\n  const threadCount = await threadsOption(options.threads);\n",
+  );
+  patch(
+    `  let instance;
+  try {
+    const env = { exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow };
+    ({ instance } = await WebAssembly.instantiate(wasmBytes, { env }));
+  } catch (e) {
+    fail("ARGUMENT", "cannot instantiate the WebAssembly module: " + (e && e.message));
+  }
+`,
+    `  let instance, compiled;
+  const pool = { workers: [], control: null, participants: 1 };
+  try {
+    compiled = await WebAssembly.compile(wasmBytes);
+    const memory = new WebAssembly.Memory({ initial: layout.threads.initialPages, maximum: layout.threads.maximumPages, shared: true });
+    const parallel_for = (fn, context, begin, end) => parallelFor(pool, instance.exports, fn, context, begin, end);
+    const env = { memory, exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow, parallel_for };
+    instance = await WebAssembly.instantiate(compiled, { env });
+  } catch (e) {
+    fail("ARGUMENT", "cannot instantiate the WebAssembly module: " + (e && e.message));
+  }
+  if (["run_chunk", "init_weights"].some((f) => typeof instance.exports[f] !== "function")) {
+    fail("ARGUMENT", "the WebAssembly module is not this model's threads build: it lacks the exports run_chunk and init_weights");
+  }
+  if (layout.embeddedWeights) guard(() => instance.exports.init_weights());
+`,
+  );
+  patch("  const inputs = layout.signature.inputs;\n", "  await startWorkers(pool, compiled, wasm.memory, threadCount);\n  const inputs = layout.signature.inputs;\n");
+  // Outputs are copied into ordinary (not shared) ArrayBuffers.
+  patch(
+    "return new Typed(memory.buffer.slice(start, start + linear(layout.outputs[i].elements, batch) * Typed.BYTES_PER_ELEMENT));",
+    "return new Typed(memory.buffer, start, linear(layout.outputs[i].elements, batch)).slice();",
+  );
+  patch("    maxBatch: layout.hasBatch ? layout.maxBatch : 1,\n", "    maxBatch: layout.hasBatch ? layout.maxBatch : 1,\n    threads: pool.participants,\n");
+  patch("      wasm = null;\n", "      wasm = null;\n      stopWorkers(pool);\n");
+  return text;
 }
 
 /** Catches generator mistakes here rather than in a user's browser. */
@@ -69,6 +141,11 @@ function checkLayout(layout: WasmLayout): void {
     const align = bytes[spec.dtype];
     if ([buffer.offset.constant, buffer.offset.perBatch].some((b) => b % align !== 0)) fail(`buffer of '${spec.name}' is not ${align}-byte aligned`);
   });
+  if (layout.threads) {
+    const { initialPages, maximumPages, controlOffset } = layout.threads;
+    if (!(initialPages >= 1 && initialPages <= maximumPages && maximumPages <= 65536)) fail(`shared memory pages ${initialPages}..${maximumPages} are not 1 ≤ initial ≤ maximum ≤ 65536`);
+    if (controlOffset % 64 !== 0 || controlOffset + CONTROL_LENGTH * 4 > 1024) fail(`control block at ${controlOffset} is not 64-aligned inside the low 1024 bytes`);
+  }
   for (const w of layout.weights) {
     const size = w.shape.reduce((n, d) => n * d, 1) * (w.dtype === "bool" ? 1 : 4);
     if (!Number.isSafeInteger(w.offset) || w.offset < 0 || w.offset + size > layout.staticBytes) {
@@ -355,5 +432,102 @@ export async function load(options = {}) {
       wasm = null;
     },
   });
+}
+`;
+
+// The threads build's additions to model.js (after RUNTIME; same rules). The pool: workers, the
+// control block (an Int32Array on the shared memory) and participants (workers + the main thread).
+const THREADS_RUNTIME = String.raw`
+// load({ threads }): how many threads run parallel loops (the main thread included); checked before anything is read.
+async function threadsOption(threads) {
+  if (typeof SharedArrayBuffer !== "function") {
+    fail("ARGUMENT", "this threads build needs SharedArrayBuffer, which is unavailable here" + (inNode ? "" : " (the page must be cross-origin isolated)"));
+  }
+  if (!inNode && globalThis.crossOriginIsolated !== true) {
+    fail("ARGUMENT", "this threads build needs a cross-origin isolated page: serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp");
+  }
+  if (threads === undefined) {
+    if (!inNode) return Math.max(1, (globalThis.navigator && navigator.hardwareConcurrency) || 1);
+    const os = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:os");
+    return Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length);
+  }
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) fail("ARGUMENT", "options.threads must be a whole number from 1 to 256, got " + threads);
+  return threads;
+}
+
+// The chunk [lo, hi) of [begin, end) that thread index of participants runs (model.worker.js has the same).
+function chunkOf(begin, end, index, participants) {
+  const span = end - begin;
+  return [begin + Math.floor((span * index) / participants), begin + Math.floor((span * (index + 1)) / participants)];
+}
+
+// Starts threads - 1 workers on the shared memory; resolves when every one is waiting for jobs.
+async function startWorkers(pool, compiled, memory, threads) {
+  const control = new Int32Array(memory.buffer, layout.threads.controlOffset, CONTROL_LENGTH);
+  pool.control = control;
+  pool.participants = threads;
+  Atomics.store(control, CONTROL.participants, threads);
+  if (threads === 1) return;
+  const url = new URL(files.worker, import.meta.url);
+  const WorkerThread = inNode ? (await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:worker_threads")).Worker : null;
+  const starting = [];
+  for (let index = 1; index < threads; index++) {
+    const data = { module: compiled, memory, index, controlOffset: layout.threads.controlOffset, sequence: Atomics.load(control, CONTROL.sequence) };
+    let worker;
+    const ready = new Promise((resolve, reject) => {
+      const answer = (message) => (message && message.ready ? resolve() : reject(new Error(message && message.error)));
+      if (inNode) {
+        worker = new WorkerThread(url, { workerData: data, name: layout.name + " thread " + index });
+        worker.once("message", answer);
+        worker.on("error", (e) => reject(e));
+        worker.once("exit", (code) => reject(new Error("the worker exited with code " + code)));
+      } else {
+        worker = new Worker(url, { type: "module", name: layout.name + " thread " + index });
+        worker.onmessage = (event) => answer(event.data);
+        worker.onerror = (event) => reject(new Error((event && event.message) || "the worker script " + url + " failed to load"));
+        worker.postMessage(data);
+      }
+    });
+    pool.workers.push(worker);
+    starting.push(ready);
+  }
+  try {
+    await Promise.all(starting);
+  } catch (e) {
+    stopWorkers(pool);
+    fail("ARGUMENT", "cannot start the worker threads (" + files.worker + "): " + (e && e.message));
+  }
+}
+
+// env.parallel_for: hands iterations [begin, end) of outlined loop fn to every thread, runs chunk 0 and waits for the rest.
+function parallelFor(pool, exports, fn, context, begin, end) {
+  const workers = pool.workers.length, control = pool.control;
+  if (workers === 0 || end - begin < 2) return exports.run_chunk(fn, context, begin, end);
+  control[CONTROL.fn] = fn;
+  control[CONTROL.context] = context;
+  control[CONTROL.begin] = begin;
+  control[CONTROL.end] = end;
+  Atomics.store(control, CONTROL.pending, workers);
+  Atomics.add(control, CONTROL.sequence, 1);
+  Atomics.notify(control, CONTROL.sequence);
+  try {
+    const [lo, hi] = chunkOf(begin, end, 0, workers + 1);
+    if (lo < hi) exports.run_chunk(fn, context, lo, hi);
+  } finally {
+    // Browsers forbid Atomics.wait on the main thread: spin there.
+    const canBlock = inNode || typeof window === "undefined";
+    for (let left; (left = Atomics.load(control, CONTROL.pending)) !== 0; ) if (canBlock) Atomics.wait(control, CONTROL.pending, left);
+  }
+  if (Atomics.exchange(control, CONTROL.failed, 0) !== 0) fail("INTERNAL", "a worker thread trapped while running the model (a bug in tfc; please report it)");
+}
+
+// Wakes every worker with the stop flag and terminates it.
+function stopWorkers(pool) {
+  if (pool.workers.length === 0) return;
+  Atomics.store(pool.control, CONTROL.stop, 1);
+  Atomics.add(pool.control, CONTROL.sequence, 1);
+  Atomics.notify(pool.control, CONTROL.sequence);
+  for (const worker of pool.workers) worker.terminate();
+  pool.workers = [];
 }
 `;

@@ -167,9 +167,11 @@ const HARNESS_HTML = `<!doctype html>
 <meta charset="utf-8">
 <title>tfc wasm harness</title>
 <script type="module">
-  // Loads the model named by ?model= (default ./model.js) and offers tfcPredict(inputs, batch).
-  const modelUrl = new URL(new URLSearchParams(location.search).get("model") ?? "./model.js", location.href).href;
-  const loaded = import(modelUrl).then(async (module) => ({ module, model: await module.load() }));
+  // Loads the model named by ?model= (default ./model.js), with load({ threads }) given ?threads=, and offers tfcPredict(inputs, batch).
+  const query = new URLSearchParams(location.search);
+  const modelUrl = new URL(query.get("model") ?? "./model.js", location.href).href;
+  const loadOptions = query.has("threads") ? { threads: Number(query.get("threads")) } : {};
+  const loaded = import(modelUrl).then(async (module) => ({ module, model: await module.load(loadOptions) }));
   const fromArray = { float32: Float32Array, int32: Int32Array, bool: Uint8Array };
   window.tfcPredict = async (inputs, batch) => {
     try {
@@ -185,13 +187,17 @@ const HARNESS_HTML = `<!doctype html>
 </script>
 `;
 
-/** Serves dir on 127.0.0.1 (a free port) plus HARNESS_PAGE; url ends with "/". */
-export async function serveDir(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+/**
+ * Serves dir on 127.0.0.1 (a free port) plus HARNESS_PAGE; url ends with "/". crossOriginIsolated:
+ * every response carries COOP same-origin and COEP require-corp, so pages may use SharedArrayBuffer.
+ */
+export async function serveDir(dir: string, options: { crossOriginIsolated?: boolean } = {}): Promise<{ url: string; close: () => Promise<void> }> {
   const root = path.resolve(dir);
+  const isolation = options.crossOriginIsolated ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } : {};
   const server = http.createServer((request, response) => {
     const pathname = decodeURIComponent(new URL(request.url ?? "/", "http://localhost").pathname);
     const send = (status: number, type: string, body: string | Buffer): void => {
-      response.writeHead(status, { "content-type": type, "cache-control": "no-store" });
+      response.writeHead(status, { "content-type": type, "cache-control": "no-store", ...isolation });
       response.end(body);
     };
     if (pathname === `/${HARNESS_PAGE}`) return send(200, MIME[".html"]!, HARNESS_HTML);
@@ -228,10 +234,11 @@ export class BrowserPredictError extends Error {
 
 /**
  * Opens url + HARNESS_PAGE (url: a serveDir address) in headless Chromium, loads the model there
- * and runs predictBatch(batch, ...inputs) with each input converted to its signature's typed array.
+ * (with load({ threads }) when options.threads is given) and runs predictBatch(batch, ...inputs) with
+ * each input converted to its signature's typed array.
  * Returns every output as numbers. Rejects with BrowserPredictError when the model throws.
  */
-export async function predictInBrowser(url: string, inputs: number[][], batch: number, options: { model?: string; timeoutMs?: number } = {}): Promise<number[][]> {
+export async function predictInBrowser(url: string, inputs: number[][], batch: number, options: { model?: string; threads?: number; timeoutMs?: number } = {}): Promise<number[][]> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: timeoutMs });
@@ -243,6 +250,7 @@ export async function predictInBrowser(url: string, inputs: number[][], batch: n
     page.on("console", (m) => m.type() === "error" && pageErrors.push(m.text()));
     const pageUrl = new URL(HARNESS_PAGE, url);
     if (options.model) pageUrl.searchParams.set("model", options.model);
+    if (options.threads !== undefined) pageUrl.searchParams.set("threads", String(options.threads));
     await page.goto(pageUrl.href);
     await page.waitForFunction(() => (globalThis as { tfcReady?: boolean }).tfcReady === true);
     type Result = { outputs?: number[][]; error?: { name?: string; code?: string; message: string; isTfc: boolean } };
