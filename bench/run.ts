@@ -24,6 +24,7 @@ const REFERENCE = "tfc-interp";
 interface Peers {
   readonly tfjs: readonly TfjsBackend[];
   readonly ort: OnnxRuntime | { missing: string };
+  readonly ortWeb: OnnxRuntime | { missing: string };
   readonly numpy: ReturnType<typeof loadNumpy>;
 }
 
@@ -53,7 +54,8 @@ async function sgemm(n: number, peers: Peers): Promise<WorkloadResult> {
   let expected: Float32Array | undefined;
   const reference = () => expected;
 
-  for (const runner of referenceFirst(await tfcRunners(file, workload.compiled))) {
+  const sgemmRunners = referenceFirst(await tfcRunners(file, workload.compiled));
+  for (const runner of sgemmRunners) {
     entries.push(
       await timeSystem(runner.name, true, reference, async () => {
         const m = await measure(() => runner.run([a, b], 1), SGEMM_PROTOCOL);
@@ -62,6 +64,7 @@ async function sgemm(n: number, peers: Peers): Promise<WorkloadResult> {
       }),
     );
   }
+  for (const runner of sgemmRunners) runner.dispose?.();
   if ("missing" in peers.numpy) entries.push({ system: "numpy", isTfc: false, skipped: NOT_AVAILABLE });
   else {
     const numpy = peers.numpy;
@@ -80,7 +83,7 @@ async function sgemm(n: number, peers: Peers): Promise<WorkloadResult> {
       }),
     );
   }
-  entries.push(await onnxEntry(peers.ort, workload.onnx, [a, b], [[n, n], [n, n]], SGEMM_PROTOCOL, reference));
+  for (const ort of [peers.ort, peers.ortWeb]) entries.push(await onnxEntry(ort, workload.onnx, [a, b], [[n, n], [n, n]], SGEMM_PROTOCOL, reference));
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
   return { workload: `sgemm n=${n}`, kind: "sgemm", flops: 2 * n ** 3, entries };
 }
@@ -93,9 +96,9 @@ async function onnxEntry(
   protocol: Protocol,
   reference: () => Float32Array | undefined,
 ): Promise<Entry> {
-  if ("missing" in ort) return { system: "onnxruntime-node", isTfc: false, skipped: NOT_AVAILABLE };
-  if (!(model instanceof Uint8Array)) return { system: "onnxruntime-node", isTfc: false, skipped: `ONNX export failed: ${model.error}` };
-  return timeSystem("onnxruntime-node", false, reference, async () => {
+  if ("missing" in ort) return { system: ort.missing.split(" ")[0]!, isTfc: false, skipped: NOT_AVAILABLE };
+  if (!(model instanceof Uint8Array)) return { system: ort.system, isTfc: false, skipped: `ONNX export failed: ${model.error}` };
+  return timeSystem(ort.system, false, reference, async () => {
     const session = await ort.session(model);
     try {
       return await measure(() => session.run(inputs, shapes), protocol);
@@ -144,9 +147,10 @@ async function models(peers: Peers): Promise<WorkloadResult[]> {
           }),
         );
       }
-      entries.push(await onnxEntry(peers.ort, workload.onnx, [input], [[batch, ...workload.sampleShape]], LATENCY_PROTOCOL, reference));
+      for (const ort of [peers.ort, peers.ortWeb]) entries.push(await onnxEntry(ort, workload.onnx, [input], [[batch, ...workload.sampleShape]], LATENCY_PROTOCOL, reference));
       results.push({ workload: `${name} batch=${batch}`, kind: "latency", entries });
     }
+    for (const runner of runners) runner.dispose?.();
   }
   return results;
 }
@@ -159,7 +163,7 @@ async function main(): Promise<void> {
   if (load! > cpu.length / 2) console.log(`  note: load average ${load!.toFixed(1)} on ${cpu.length} cores: other work is running, timings will be noisy`);
 
   const tfjs = await tfjsBackends();
-  const peers: Peers = { tfjs: tfjs.backends, ort: await loadOnnxRuntime(), numpy: loadNumpy() };
+  const peers: Peers = { tfjs: tfjs.backends, ort: await loadOnnxRuntime("onnxruntime-node"), ortWeb: await loadOnnxRuntime("onnxruntime-web"), numpy: loadNumpy() };
   const notes = [
     "tfc-interp: tfc's reference interpreter on the inference-pipeline IR (the oracle; slow by design)",
     "missing" in peers.numpy ? `numpy: skipped, ${peers.numpy.missing}` : `numpy: ${peers.numpy.description}, in a python3 subprocess; BLAS picks its own thread count`,
@@ -167,6 +171,7 @@ async function main(): Promise<void> {
     "missing" in peers.ort
       ? `onnxruntime-node: skipped, ${peers.ort.missing}`
       : `onnxruntime-node: ${peers.ort.version}, CPU execution provider, all graph optimizations, default intra-op threads (one per core); models written by bench/onnx-export.ts`,
+    "missing" in peers.ortWeb ? `onnxruntime-web: skipped, ${peers.ortWeb.missing}` : `onnxruntime-web: ${peers.ortWeb.version}, its WebAssembly build run in Node, the same ONNX models`,
     `every output is checked once per workload against ${REFERENCE}: max|out − ref| ≤ ${AGREEMENT_TOLERANCE} × max|ref|`,
     `protocol: a checked first call and warm-up calls (≤ ${LATENCY_PROTOCOL.warmupMs} ms), then timed calls for ≥ ${LATENCY_PROTOCOL.budgetMs} ms and ≥ ${LATENCY_PROTOCOL.minReps} calls (SGEMM ≥ ${SGEMM_PROTOCOL.minReps}), fewer only past a ${SGEMM_PROTOCOL.hardCapMs / 1000} s cap`,
   ];

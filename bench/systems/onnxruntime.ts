@@ -1,6 +1,7 @@
-// onnxruntime-node, loaded only if installed (it is an optional dependency whose install needs
-// ONNXRUNTIME_NODE_INSTALL=skip offline). Runs ONNX model bytes on the CPU execution provider.
-// Typed by a small local interface, so the repo type-checks whether or not the package is present.
+// onnxruntime-node (native, CPU execution provider; an optional dependency whose install needs
+// ONNXRUNTIME_NODE_INSTALL=skip offline) and onnxruntime-web (its WebAssembly build, SIMD, one
+// thread, run in Node), loaded only if installed. Typed by a small local interface, so the repo
+// type-checks whether or not the packages are present.
 
 /** The parts of onnxruntime-node's API the benchmark uses. */
 interface OrtTensor {
@@ -16,10 +17,12 @@ interface OrtSession {
 interface OrtModule {
   readonly InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
   readonly Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => OrtTensor;
-  readonly env: { readonly versions?: Record<string, string> };
+  readonly env: { readonly versions?: Record<string, string>; readonly wasm?: { numThreads?: number } };
 }
 
 export interface OnnxRuntime {
+  /** "onnxruntime-node" or "onnxruntime-web". */
+  readonly system: string;
   readonly version: string;
   /** Load a model; its inputs are fed in the order the graph declares them. */
   session(model: Uint8Array): Promise<OnnxSession>;
@@ -31,23 +34,28 @@ export interface OnnxSession {
   release(): Promise<void>;
 }
 
-/** onnxruntime-node, or why it cannot be used here. */
-export async function loadOnnxRuntime(): Promise<OnnxRuntime | { missing: string }> {
+/** onnxruntime-node or onnxruntime-web (wasm, one thread), or why it cannot be used here. */
+export async function loadOnnxRuntime(packageName: "onnxruntime-node" | "onnxruntime-web" = "onnxruntime-node"): Promise<OnnxRuntime | { missing: string }> {
   let ort: OrtModule;
   try {
-    const packageName = "onnxruntime-node"; // a variable, so tsc does not require the optional package
-    ort = (await import(packageName)) as OrtModule;
+    ort = (await import(packageName)) as OrtModule; // a variable, so tsc does not require the optional package
   } catch (e) {
     const reason = (e as Error).message.split("\n")[0];
     return {
-      missing: `onnxruntime-node is not installed or does not load (${reason}); install with ONNXRUNTIME_NODE_INSTALL=skip npm ci (without it, its install script tries to download CUDA libraries and npm drops the optional package)`,
+      missing:
+        packageName === "onnxruntime-node"
+          ? `onnxruntime-node is not installed or does not load (${reason}); install with ONNXRUNTIME_NODE_INSTALL=skip npm ci (without it, its install script tries to download CUDA libraries and npm drops the optional package)`
+          : `onnxruntime-web is not installed or does not load (${reason})`,
     };
   }
+  const web = packageName === "onnxruntime-web";
+  if (web && ort.env.wasm) ort.env.wasm.numThreads = 1;
   return {
-    version: ort.env.versions?.["node"] ?? "unknown",
+    system: packageName,
+    version: (ort.env.versions?.[web ? "web" : "node"] ?? "unknown") + (web ? " (wasm SIMD, 1 thread)" : ""),
     async session(model) {
       // Defaults otherwise: all graph optimizations, one intra-op thread per core.
-      const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: "all" });
+      const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: "all", ...(web ? { executionProviders: ["wasm"] } : {}) });
       return {
         async run(inputs, shapes) {
           const feeds: Record<string, OrtTensor> = {};

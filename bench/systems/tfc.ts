@@ -21,12 +21,14 @@ export interface TfcRunner {
   predict(input: Float32Array, batch: number): Float32Array;
   /** The same for a function of several inputs, in argument order (SGEMM's a and b). */
   run(inputs: readonly Float32Array[], batch: number): Float32Array;
+  /** Release what the runner holds (native libraries, wasm worker threads). */
+  dispose?(): void;
 }
 
 /** Builds one runner from a compiled model file; the compile is shared by all runners. */
 type RunnerFactory = (compiled: CompileResult) => Promise<TfcRunner>;
 
-const RUNNER_FACTORIES: readonly RunnerFactory[] = [nativeRunner, wasmRunner, interpreterRunner];
+const RUNNER_FACTORIES: readonly RunnerFactory[] = [nativeRunner, (c) => wasmRunner(c, false), (c) => wasmRunner(c, true), interpreterRunner];
 
 /** Every tfc runner for a model file. Pass `compiled` to reuse a compile of the same file. */
 export async function tfcRunners(file: string, compiled: CompileResult = compile(file)): Promise<TfcRunner[]> {
@@ -53,28 +55,33 @@ async function nativeRunner(compiled: CompileResult): Promise<TfcRunner> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-bench-native-"));
   buildNative(module, fn, { outDir: dir, params: initialParams(module) });
   const model = NativeModel.load(dir);
-  process.once("exit", () => {
+  const run = (inputs: readonly Float32Array[], batch: number): Float32Array => model.predict(inputs, batch)[0] as Float32Array;
+  const dispose = () => {
     model.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const run = (inputs: readonly Float32Array[], batch: number): Float32Array => model.predict(inputs, batch)[0] as Float32Array;
-  return { name: "tfc-native", run, predict: (input, batch) => run([input], batch) };
+  };
+  return { name: "tfc-native", run, predict: (input, batch) => run([input], batch), dispose };
 }
 
 /** The model compiled to WebAssembly, loaded through the generated, dependency-free model.js. */
-async function wasmRunner(compiled: CompileResult): Promise<TfcRunner> {
+async function wasmRunner(compiled: CompileResult, threads: boolean): Promise<TfcRunner> {
   const module = compiled.module;
   const fn = module.functions[0]!;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-bench-wasm-"));
-  buildWasm(module, fn, { outDir: dir, params: initialParams(module) });
+  buildWasm(module, fn, { outDir: dir, params: initialParams(module), threads });
   const generated = (await import(pathToFileURL(path.join(dir, "model.js")).href)) as {
-    load(): Promise<{ predictBatch(batch: number, ...inputs: Float32Array[]): Float32Array | Float32Array[] }>;
+    load(): Promise<{ predictBatch(batch: number, ...inputs: Float32Array[]): Float32Array | Float32Array[]; dispose(): void }>;
   };
   const model = await generated.load();
-  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+
   const run = (inputs: readonly Float32Array[], batch: number): Float32Array => {
     const out = model.predictBatch(batch, ...inputs);
     return Array.isArray(out) ? out[0]! : out;
   };
-  return { name: "tfc-wasm", run, predict: (input, batch) => run([input], batch) };
+  // dispose() matters for the threads build: its worker threads keep the process alive.
+  const dispose = () => {
+    model.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { name: threads ? `tfc-wasm-threads(${os.availableParallelism()})` : "tfc-wasm", run, predict: (input, batch) => run([input], batch), dispose };
 }
