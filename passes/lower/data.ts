@@ -68,9 +68,26 @@ export function emitStridedCopy(
 }
 
 export function emitTransposeKernel(name: string, inType: TensorType, perm: readonly number[]): KFunc {
+  if (inType.shape.length === 2 && inType.shape[0] === BATCH && perm[0] === 1) return emitBatchTranspose(name, inType);
   const inStrides = rowMajor(inType.shape);
   const outShape = perm.map((p) => inType.shape[p]!);
   return emitStridedCopy(name, inType.dtype, outShape, perm.map((p) => inStrides[p]!), 0, rowMajor(outShape), 0, 1);
+}
+
+/**
+ * [?, c] → [c, ?]: the batch moves to the inner dimension, so output rows are n long (matmul
+ * operands with transpose_a over a batch: weight gradients). Row-major strides would be wrong here.
+ */
+function emitBatchTranspose(name: string, inType: TensorType): KFunc {
+  const c = inType.shape[1]!;
+  const b = new KBuilder(name);
+  const src = b.buffer("in", inType.dtype);
+  const dst = b.buffer("out", inType.dtype, true);
+  const n = b.scalarParam("n");
+  b.for(0, n, { name: "i" }, (i) =>
+    b.for(0, c, { name: "j" }, (j) => b.store(dst, b.add(b.mul(j, n), i), b.load(src, b.add(b.ix(i, "*", c), j)))),
+  );
+  return b.finish();
 }
 
 export function lowerTranspose(ctx: TemplateContext): void {

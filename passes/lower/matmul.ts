@@ -16,6 +16,7 @@ export interface GemmShape {
   /** Rows: a static count, times the batch size when `mBatch`. */
   readonly mFixed: number;
   readonly mBatch: boolean;
+  /** Contraction length; BATCH when it is the batch size (weight gradients contract over the batch). */
   readonly k: number;
   readonly n: number;
 }
@@ -60,16 +61,19 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
   const w = Math.max(1, width);
   const { mr, nv, mb, kc } = blockingFor(w);
   const nb = nv * w;
-  const { k: K, n: N } = shape;
+  const N = shape.n;
+  // K is static, or the batch size (a product contracting over the batch, as weight gradients do).
+  const kSymbolic = shape.k === BATCH;
   const fullPanels = Math.floor(N / nb);
   const panels = Math.ceil(N / nb);
-  const packing = fullPanels >= 2 && K >= 8;
+  const packing = fullPanels >= 2 && (kSymbolic || shape.k >= 8);
   const b = new KBuilder(name);
   const A = b.buffer("a", "f32");
   const B = b.buffer("b", "f32");
   const C = b.buffer("c", "f32", true);
   const P = packing ? b.buffer("bpack", "f32", true) : undefined;
   const n = b.scalarParam("n");
+  const K: KValue = kSymbolic ? n : b.index(shape.k);
   const M = shape.mBatch ? (shape.mFixed === 1 ? n : b.ix(n, "*", shape.mFixed)) : b.index(shape.mFixed);
   const rowBlocks = b.ix(b.ix(M, "+", mb - 1), "/", mb);
   const batches = batch ? dimsProduct(b, batch.dims, n) : b.index(1);
@@ -96,7 +100,7 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
       for (let r = 0; r < rows; r++) for (let v = 0; v < count; v++) b.set(accs[r]![v]!, b.load(C, cIndex(r, v), lanes));
     });
     const bSources = Array.from({ length: count }, (_, v) => source(v, lanes));
-    const aRows = Array.from({ length: rows }, (_, r) => b.add(aBase, b.ix(b.ix(row, "+", r), "*", K)));
+    const aRows = Array.from({ length: rows }, (_, r) => b.add(aBase, b.mul(b.ix(row, "+", r), K)));
     b.for(k0, k1, { name: "k" }, (k) => {
       const offsets = new Map<number, KValue>(); // k·stride, once per stride
       const offset = (stride: number): KValue => {
@@ -162,7 +166,7 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
         const rowEnd = b.min(M, b.ix(row0, "+", mb));
         const col0 = b.ix(panel, "*", nb);
         b.for(0, K, { step: kc, name: "kb" }, (k0) => {
-          const k1 = b.min(b.ix(k0, "+", kc), b.index(K));
+          const k1 = b.min(b.ix(k0, "+", kc), K);
           const first = b.prim("eq", [k0, b.index(0)]);
           const full = () => rowsOf(row0, rowEnd, (row, rows) => micro(aBase, cBase, inPlace(col0), row, col0, k0, k1, first, rows, nv));
           const partial = () => rowsOf(row0, rowEnd, (row, rows) => partialPanel(aBase, cBase, inPlace, row, k0, k1, first, rows));
@@ -176,7 +180,7 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
     if (!P) return direct();
     b.if(b.lt(M, b.index(2 * mr)), direct, () => {
       b.for(0, K, { step: kc, name: "kb" }, (k0) => {
-        const k1 = b.min(b.ix(k0, "+", kc), b.index(K));
+        const k1 = b.min(b.ix(k0, "+", kc), K);
         const first = b.prim("eq", [k0, b.index(0)]);
         // Pack the full panels of this K block: slab p holds rows k0..k1 of columns p·NB..p·NB+NB.
         b.for(0, fullPanels, { parallel: true, name: "pack" }, (p) => {
@@ -233,7 +237,7 @@ export function lowerMatmul(ctx: TemplateContext): void {
   if (bType.shape.length === 2) {
     // One (possibly tall) GEMM: A's leading dimensions fold into M.
     const fixed = aType.shape.slice(0, -1).reduce((p, d) => (d === BATCH ? p : p * d), 1);
-    const shape: GemmShape = { mFixed: fixed, mBatch: aType.shape.includes(BATCH), k: K, n: N };
+    const shape: GemmShape = { mFixed: fixed, mBatch: aType.shape.slice(0, -1).includes(BATCH), k: K, n: N };
     launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width), aBuf, bBuf, ctx.out);
     return;
   }
