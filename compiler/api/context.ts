@@ -40,6 +40,11 @@ export class TraceContext implements ExecutionContext {
   readonly kind = "trace";
   readonly builder: FuncBuilder;
   private readonly constants = new Map<HostTensor, Value>();
+  private readonly captured = new Map<Tensor, Value>();
+  /** Tensors of an enclosing trace that this one used, in order: they became extra arguments. */
+  readonly captures: Tensor[] = [];
+  /** Set on a trace nested in another (tf.grad inside a tf.function): enclosing tensors are captured as arguments. */
+  captureForeign = false;
 
   constructor(
     readonly module: Module,
@@ -57,6 +62,15 @@ export class TraceContext implements ExecutionContext {
 
   valueOf(t: Tensor): Value {
     if (t.trace === this && t.value) return t.value;
+    if (this.captureForeign && t.trace && t.value) {
+      let v = this.captured.get(t);
+      if (!v) {
+        v = this.builder.arg(`captured${this.captures.length}`, t.irType);
+        this.captured.set(t, v);
+        this.captures.push(t);
+      }
+      return v;
+    }
     if (t instanceof Variable) {
       const name = this.declareParam(t);
       this.builder.loc = currentUserLoc();

@@ -18,6 +18,7 @@ export { Layer, SymbolicTensor } from "./layers/layer.js";
 export { tensorSpec, type TensorSpec, type TfFunction } from "./function.js";
 export { initializers } from "./initializers.js";
 export { executingEagerly } from "./context.js";
+export { grad, grads, valueAndGrad, valueAndGrads, variableGrads } from "./grad.js";
 export type { ActivationIdentifier } from "./activations.js";
 
 export const version = { tfc: "0.1.0" };

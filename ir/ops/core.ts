@@ -6,6 +6,8 @@ import { TfcError } from "../errors.js";
 import { BATCH, broadcastShapes, formatShape, formatType, numElements, stridesOf, type TensorType } from "../types.js";
 import { allocData, hostTensor, type HostTensor } from "../tensor.js";
 import { requireDType, sameDType } from "./common.js";
+import type { Value } from "../ir.js";
+import { isF32, reshapeAttr, sumToShape } from "./grad-helpers.js";
 
 export const constant = defineOp({
   name: "constant",
@@ -15,6 +17,7 @@ export const constant = defineOp({
   traits: ["pure", "source"],
   type: (_, { value }) => ({ dtype: value.dtype, shape: [...value.shape] }),
   interpret: (_, { value }) => value,
+  vjp: (): (Value | null)[] => [],
 });
 
 /** Reads a module parameter (a variable). Its value lives in the session, not in the IR. */
@@ -28,6 +31,7 @@ export const param = defineOp({
   interpret: () => {
     throw new TfcError("TFC4011", "param is read by the interpreter's session, not interpreted on its own");
   },
+  vjp: (): (Value | null)[] => [],
 });
 
 /** Batched matrix product; leading (batch) dimensions broadcast, as in TF.js matMul. */
@@ -83,6 +87,15 @@ export const matmul = defineOp({
     }
     return res;
   },
+  // With C = op(A)·op(B): each product below has the operand's own (transposed) layout; batch
+  // dimensions an operand was broadcast along are summed by sumToShape.
+  vjp: (b, { inputs: [a, m], grad: g, attrs: { transpose_a: ta, transpose_b: tb } }): (Value | null)[] => {
+    if (!isF32(a!)) return [null, null];
+    const mm = (x: Value, y: Value, transpose_a: boolean, transpose_b: boolean) => b.op("matmul", [x, y], { transpose_a, transpose_b });
+    const da = ta ? (tb ? mm(m!, g, true, true) : mm(m!, g, false, true)) : tb ? mm(g, m!, false, false) : mm(g, m!, false, true);
+    const db = tb ? (ta ? mm(g, a!, true, true) : mm(g, a!, true, false)) : ta ? mm(a!, g, false, false) : mm(a!, g, true, false);
+    return [sumToShape(b, da, a!.type), sumToShape(b, db, m!.type)];
+  },
 });
 
 function lastTwo(t: TensorType, transpose: boolean): [number, number] {
@@ -121,6 +134,7 @@ export const reshape = defineOp({
   traits: ["pure", "layout"],
   type: ([x], { shape }) => ({ dtype: x!.dtype, shape: reshapeTarget(x!, shape) }),
   interpret: ([x], _, out) => ({ dtype: x!.dtype, shape: [...out.shape], data: x!.data }),
+  vjp: (b, { inputs: [x], grad }): (Value | null)[] => [isF32(x!) ? b.op("reshape", [grad], { shape: reshapeAttr(x!.type.shape) }) : null],
 });
 
 /**
@@ -189,6 +203,12 @@ export const transpose = defineOp({
     });
     return { dtype: x!.dtype, shape: [...out.shape], data: res };
   },
+  vjp: (b, { inputs: [x], grad, attrs: { perm } }): (Value | null)[] => {
+    if (!isF32(x!)) return [null];
+    const inverse = new Array<number>(perm.length);
+    perm.forEach((p, i) => (inverse[p] = i));
+    return [b.op("transpose", [grad], { perm: inverse })];
+  },
 });
 
 export const broadcast_to = defineOp({
@@ -218,6 +238,7 @@ export const broadcast_to = defineOp({
     });
     return { dtype: x!.dtype, shape: [...out.shape], data: res };
   },
+  vjp: (b, { inputs: [x], grad }): (Value | null)[] => [isF32(x!) ? sumToShape(b, grad, x!.type) : null],
 });
 
 /** Visit every index of a concrete shape in row-major order. `idx` is reused between calls. */

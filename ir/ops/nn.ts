@@ -9,6 +9,17 @@ import { TfcError } from "../errors.js";
 import { BATCH, formatShape, formatType, type TensorType } from "../types.js";
 import { hostTensor, type HostTensor } from "../tensor.js";
 import { requireDType, requireRank } from "./common.js";
+import {
+  avgPoolGrad,
+  convFilterGrad,
+  convInputGrad,
+  depthwiseAsConvFilter,
+  depthwiseFilterGrad,
+  maxPoolGrad,
+  scalar,
+  sumToShape,
+  type WindowGeometry,
+} from "./grad-helpers.js";
 
 type Padding = "same" | "valid";
 
@@ -166,6 +177,10 @@ export const conv2d = defineOp({
     }
     return res;
   },
+  vjp: (b, { inputs: [x, f], grad: g, attrs: { strides, padding, dilations } }): (Value | null)[] => {
+    const w = windowOf(x!.type, convGeometry("conv2d", x!.type, f!.type, strides, dilations, padding));
+    return [convInputGrad(b, g, f!, w), convFilterGrad(b, x!, g, f!.type, w)];
+  },
 });
 
 /**
@@ -213,6 +228,11 @@ export const depthwise_conv2d = defineOp({
       }
     }
     return res;
+  },
+  // Input: as for conv2d, with the filter expanded block-diagonally to [kh, kw, C, C·M]; filter: per-channel patch sums.
+  vjp: (b, { inputs: [x, f], grad: g, attrs: { strides, padding, dilations } }): (Value | null)[] => {
+    const w = windowOf(x!.type, convGeometry("depthwise_conv2d", x!.type, f!.type, strides, dilations, padding));
+    return [convInputGrad(b, g, depthwiseAsConvFilter(b, f!), w), depthwiseFilterGrad(b, x!, g, f!.type, w)];
   },
 });
 
@@ -275,6 +295,9 @@ export const max_pool = defineOp({
     const g = geometry("max_pool", x!, ksize, strides, [1, 1], padding);
     return pool(x!, g, out, -Infinity, (acc, v) => (v > acc || v !== v ? v : acc), (acc) => acc);
   },
+  vjp: (b, { inputs: [x], output: y, grad: g, attrs: { ksize, strides, padding } }): (Value | null)[] => [
+    maxPoolGrad(b, x!, y, g, windowOf(x!.type, geometry("max_pool", x!.type, ksize, strides, [1, 1], padding))),
+  ],
 });
 
 /** Mean over each window; with 'same' padding only the elements inside the image count, as in TF. */
@@ -289,6 +312,9 @@ export const avg_pool = defineOp({
     const g = geometry("avg_pool", x!, ksize, strides, [1, 1], padding);
     return pool(x!, g, out, 0, (acc, v) => acc + v, (acc, count) => acc / count);
   },
+  vjp: (b, { inputs: [x], grad: g, attrs: { ksize, strides, padding } }): (Value | null)[] => [
+    avgPoolGrad(b, g, windowOf(x!.type, geometry("avg_pool", x!.type, ksize, strides, [1, 1], padding))),
+  ],
 });
 
 /** `p` broadcasts into `x` without changing x's shape (so the result of batch_norm has x's shape). */
@@ -326,6 +352,20 @@ export const batch_norm = defineOp({
     const centered = b.op("sub", [x!, mean!]);
     return b.op("add", [b.op("mul", [centered, factor]), offset!]);
   },
+  vjp: (b, { inputs: [x, mean, variance, offset, scale], grad: g, attrs: { epsilon } }): (Value | null)[] => {
+    const inv = b.op("rsqrt", [b.op("add", [variance!, scalar(b, epsilon)])]); // 1/sqrt(var + eps)
+    const gFactor = b.op("mul", [g, b.op("mul", [inv, scale!])]);
+    const gCentered = b.op("mul", [g, b.op("sub", [x!, mean!])]);
+    // d/dvariance of (x - mean)·scale·(var + eps)^(-1/2) = -(1/2)·(x - mean)·scale·inv³
+    const dInv = b.op("mul", [scalar(b, -0.5), b.op("mul", [scale!, b.op("mul", [inv, b.op("mul", [inv, inv])])])]);
+    return [
+      sumToShape(b, gFactor, x!.type),
+      sumToShape(b, b.op("neg", [gFactor]), mean!.type),
+      sumToShape(b, b.op("mul", [gCentered, dInv]), variance!.type),
+      sumToShape(b, g, offset!.type),
+      sumToShape(b, b.op("mul", [gCentered, inv]), scale!.type),
+    ];
+  },
 });
 
 /**
@@ -345,4 +385,20 @@ export const dropout = defineOp({
     return { dtype: x!.dtype, shape: [...x!.shape] };
   },
   decompose: (_, [x]): Value => x!,
+  vjp: (_b, { grad }): (Value | null)[] => [grad],
 });
+
+/** The plain numbers the gradient builders (grad-helpers.ts) need from a window op's geometry. */
+function windowOf(x: TensorType, g: Geometry): WindowGeometry {
+  return {
+    inH: x.shape[1]!,
+    inW: x.shape[2]!,
+    outH: g.rows.out,
+    outW: g.cols.out,
+    padTop: g.rows.padBefore,
+    padLeft: g.cols.padBefore,
+    stride: g.stride,
+    dilation: g.dilation,
+    window: g.window,
+  };
+}

@@ -9,6 +9,8 @@ import { BATCH, formatShape, formatType, normalizeAxis, numElements, stridesOf, 
 import { allocData, hostTensor } from "../tensor.js";
 import { requireDType, sameDType } from "./common.js";
 import { forEachIndex } from "./core.js";
+import type { Value } from "../ir.js";
+import { isF32, reshapeAttr, reshapeTo } from "./grad-helpers.js";
 
 /** Join tensors along an existing axis; every other dimension must match. */
 export const concat = defineOp({
@@ -57,6 +59,22 @@ export const concat = defineOp({
       }
     }
     return { dtype: out.dtype, shape: [...out.shape], data: res };
+  },
+  // Each operand's gradient is its slice of the result's gradient.
+  vjp: (b, { inputs, grad, attrs: { axis } }): (Value | null)[] => {
+    if (!isF32(inputs[0]!)) return inputs.map(() => null);
+    if (inputs.length === 1) return [grad];
+    const rank = grad.type.shape.length;
+    const a = normalizeAxis(axis, rank, "concat axis");
+    let offset = 0;
+    return inputs.map((x) => {
+      const begin = new Array<number>(rank).fill(0);
+      const size = new Array<number>(rank).fill(-1);
+      begin[a] = offset;
+      size[a] = x.type.shape[a]!;
+      offset += x.type.shape[a]!;
+      return b.op("slice", [grad], { begin, size });
+    });
   },
 });
 
@@ -117,6 +135,16 @@ export const slice = defineOp({
     });
     return { dtype: x!.dtype, shape: [...out.shape], data: res };
   },
+  // The gradient padded back with zeros around the box.
+  vjp: (b, { inputs: [x], grad, attrs: { begin, size } }): (Value | null)[] => {
+    if (!isF32(x!)) return [null];
+    const starts = sliceBounds(x!.type, begin, size).begin;
+    const paddings = x!.type.shape.flatMap((d, i) => {
+      if (d === BATCH) return [0, 0];
+      return [starts[i]!, d - starts[i]! - grad.type.shape[i]!];
+    });
+    return [b.op("pad", [grad], { paddings })];
+  },
 });
 
 /** Constant padding; `paddings` is flattened pairs [before0, after0, before1, after1, …]. */
@@ -161,6 +189,11 @@ export const pad = defineOp({
       res.data[dst] = x!.data[flat]!;
     });
     return res;
+  },
+  // The gradient's box where the operand sits.
+  vjp: (b, { inputs: [x], grad, attrs: { paddings } }): (Value | null)[] => {
+    if (!isF32(x!)) return [null];
+    return [b.op("slice", [grad], { begin: x!.type.shape.map((_, i) => paddings[2 * i]!), size: reshapeAttr(x!.type.shape) })];
   },
 });
 
@@ -209,6 +242,30 @@ export const gather = defineOp({
     }
     return { dtype: out.dtype, shape: [...out.shape], data: res };
   },
+  /**
+   * Scatter-add as a product with one-hot rows: with the gradient as [outer…, |indices|, inner] and
+   * onehot(indices) as [|indices|, n], params' gradient is onehotᵀ · g (exact sums in f32, no new
+   * op needed), reshaped to params' shape. Indices get null.
+   */
+  vjp: (b, { inputs: [params, indices], grad, attrs: { axis } }): (Value | null)[] => {
+    if (!isF32(params!)) return [null, null];
+    const p = params!.type.shape;
+    const a = normalizeAxis(axis, p.length, "gather axis");
+    const n = p[a]!;
+    const idxShape = indices!.type.shape;
+    const hot = b.op("one_hot", [indices!], { depth: n });
+    const inner = numElements(p.slice(a + 1));
+    if (idxShape[0] === BATCH) {
+      // Symbolic indices (then axis is 0 and nothing precedes them): [?, r, n]ᵀ·[?, r, inner], summed over ?.
+      const r = numElements(idxShape.slice(1));
+      const perBatch = b.op("matmul", [reshapeTo(b, hot, [BATCH, r, n]), reshapeTo(b, grad, [BATCH, r, inner])], { transpose_a: true });
+      return [reshapeTo(b, b.op("sum", [perBatch], { axis: [0] }), p), null];
+    }
+    const count = numElements(idxShape);
+    const g = reshapeTo(b, grad, [...p.slice(0, a), count, inner]);
+    const scattered = b.op("matmul", [reshapeTo(b, hot, [count, n]), g], { transpose_a: true });
+    return [reshapeTo(b, scattered, p), null];
+  },
 });
 
 /** f32 one-hot rows: on_value at each index, off_value elsewhere; an index outside [0, depth) gives a row of off_value (TF). */
@@ -233,4 +290,5 @@ export const one_hot = defineOp({
     }
     return res;
   },
+  vjp: (): (Value | null)[] => [null],
 });
