@@ -20,6 +20,7 @@ import { buildNative } from "../../targets/llvm/index.js";
 import { NativeModel } from "../../runtime/js/native.js";
 import { TfcError } from "../../ir/errors.js";
 import { repoRoot, assertClose } from "../util.js";
+import { TARGET_MODELS, modelInputs } from "../models.js";
 import { emitProgram } from "../../targets/llvm/emit.js";
 import { lowerFunction } from "../../passes/lower/index.js";
 import { hasLLVMBindings, VERIFY_SCRIPT } from "../../targets/llvm/verify-ir.js";
@@ -88,20 +89,8 @@ test("tfc predict --target llvm agrees with --target interp", () => {
   }
 });
 
-const MODELS = [
-  "examples/linear-regression.ts",
-  "examples/logistic-regression.ts",
-  "examples/neural-network.ts",
-  "examples/mlp.ts",
-  "examples/mnist-cnn.ts",
-  "examples/tensors-and-variables.ts",
-  "examples/constants.ts",
-  "test/frontend/fixtures/layers/functional.ts",
-  "test/frontend/fixtures/layers/mobile-block.ts",
-  "test/frontend/fixtures/layers/embedding.ts",
-];
 
-for (const file of MODELS) {
+for (const file of TARGET_MODELS) {
   test(`natively compiled ${file} equals the interpreter at batch 1 and 64`, () => {
     const result = compile(path.join(root, file));
     const fn = result.module.functions[0]!;
@@ -112,7 +101,7 @@ for (const file of MODELS) {
     try {
       const batched = [...fn.args, ...fn.results].some((v) => v.type.shape.includes(BATCH));
       for (const batch of batched ? [1, 64] : [1]) {
-        const inputs = randomInputs(fn.args.map((a) => a.type), batch, batch, file.includes("embedding") ? 20 : 0);
+        const inputs = modelInputs(file, fn, batch);
         const expected = interpret(result.module, fn, inputs, params);
         const actual = model.predict(inputs.map((t) => t.data), batch);
         expected.forEach((e, i) => assertClose(Array.from(actual[i]!), Array.from(e.data), 1e-4, 1e-6, `${file} output ${i} at batch ${batch}`));

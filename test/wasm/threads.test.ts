@@ -10,14 +10,13 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { spawn, spawnSync } from "node:child_process";
 import { interpret, initialParams } from "../../ir/interpreter.js";
-import { hostTensor } from "../../ir/tensor.js";
-import { Rng } from "../../ir/initializers.js";
-import { BATCH, concretize } from "../../ir/types.js";
+import { BATCH } from "../../ir/types.js";
 import type { Func, Module } from "../../ir/ir.js";
 import { buildWasm } from "../../targets/wasm/index.js";
 import { compile } from "../../compiler/driver.js";
 import { ACCUMULATING, chunk, describeEntry, groupInputs, groupModule, runnableCases } from "../ops/groups.js";
 import { assertClose, repoRoot } from "../util.js";
+import { TARGET_MODELS, modelInputs } from "../models.js";
 
 const PER_BUILD = 12;
 const THREAD_COUNTS = [2, 4];
@@ -77,27 +76,6 @@ chunk(runnableCases(), PER_BUILD).forEach((group, g) => {
   });
 });
 
-const EXAMPLES = [
-  "examples/linear-regression.ts",
-  "examples/logistic-regression.ts",
-  "examples/neural-network.ts",
-  "examples/mlp.ts",
-  "examples/mnist-cnn.ts",
-  "examples/tensors-and-variables.ts",
-  "examples/constants.ts",
-  "test/frontend/fixtures/layers/functional.ts",
-  "test/frontend/fixtures/layers/mobile-block.ts",
-  "test/frontend/fixtures/layers/embedding.ts",
-];
-
-function exampleInputs(file: string, fn: Func, batch: number) {
-  const rng = new Rng(batch);
-  return fn.args.map((a) => {
-    const t = hostTensor(a.type.dtype, concretize(a.type.shape, batch));
-    for (let i = 0; i < t.data.length; i++) t.data[i] = file.includes("embedding") ? Math.floor(rng.next() * 20) : rng.next() * 2 - 1;
-    return t;
-  });
-}
 
 async function checkExample(file: string, module: Module, fn: Func, dir: string, threads: number): Promise<void> {
   const params = initialParams(module);
@@ -105,7 +83,7 @@ async function checkExample(file: string, module: Module, fn: Func, dir: string,
   try {
     const batched = [...fn.args, ...fn.results].some((v) => v.type.shape.includes(BATCH));
     for (const batch of batched ? [1, 3, 64] : [1]) {
-      const inputs = exampleInputs(file, fn, batch);
+      const inputs = modelInputs(file, fn, batch);
       const expected = interpret(module, fn, inputs, params);
       const actual = outputsOf(model.predictBatch(batch, ...inputs.map((t) => t.data)));
       expected.forEach((e, i) => assertClose(Array.from(actual[i]!), Array.from(e.data), 1e-4, 1e-6, `${file} output ${i} at batch ${batch} on ${threads} threads`));
@@ -115,7 +93,7 @@ async function checkExample(file: string, module: Module, fn: Func, dir: string,
   }
 }
 
-for (const file of EXAMPLES) {
+for (const file of TARGET_MODELS) {
   // Embedded weights (passive segments, copied in once by the main thread) for the two largest models.
   const embed = file.endsWith("mlp.ts") || file.endsWith("mnist-cnn.ts");
   test(`threaded wasm ${file}${embed ? " with embedded weights" : ""} equals the interpreter on 2 and 4 threads`, async () => {
@@ -186,7 +164,7 @@ test("chunks may run in any order and any split: outlined loops driven by a test
   assert.ok(new Uint8Array(memory.buffer, 1024, 64).every((b) => b === 7), "instantiating again rewrote the weights");
   new Uint8Array(memory.buffer, 1024, 64).set(before.subarray(0, 64));
   for (const batch of [1, 3, 64]) {
-    const inputs = exampleInputs(file, fn, batch);
+    const inputs = modelInputs(file, fn, batch);
     const [expected] = interpret(result.module, fn, inputs, params);
     const need = layout.staticBytes + layout.dynamicBytes.constant + layout.dynamicBytes.perBatch * batch;
     if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
@@ -209,7 +187,7 @@ test("an out-of-range index in a worker's chunk is reported as TFC_ERR_INDEX; th
   buildWasm(result.module, fn, { outDir: dir, params: initialParams(result.module), threads: true });
   const model = await loadThreaded(dir, 2);
   try {
-    const inputs = exampleInputs(file, fn, 64);
+    const inputs = modelInputs(file, fn, 64);
     const bad = Float32Array.from(inputs[0]!.data);
     bad[bad.length - 1] = 1e6; // the last example: the worker's half
     assert.throws(() => model.predictBatch(64, bad), (e: Error & { code?: string }) => e.code === "TFC_ERR_INDEX");

@@ -17,11 +17,12 @@ import { FuncBuilder } from "../../ir/builder.js";
 import { interpret, initialParams } from "../../ir/interpreter.js";
 import { hostTensor } from "../../ir/tensor.js";
 import { Rng } from "../../ir/initializers.js";
-import { BATCH, concretize } from "../../ir/types.js";
+import { BATCH } from "../../ir/types.js";
 import { buildWasm } from "../../targets/wasm/index.js";
 import { compile } from "../../compiler/driver.js";
 import { ACCUMULATING, chunk, describeEntry, groupInputs, groupModule, runnableCases } from "../ops/groups.js";
 import { assertClose, repoRoot } from "../util.js";
+import { TARGET_MODELS, modelInputs } from "../models.js";
 
 const PER_BUILD = 12;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-wasm-ops-"));
@@ -63,20 +64,8 @@ chunk(entries, PER_BUILD).forEach((group, g) => {
   });
 });
 
-const EXAMPLES = [
-  "examples/linear-regression.ts",
-  "examples/logistic-regression.ts",
-  "examples/neural-network.ts",
-  "examples/mlp.ts",
-  "examples/mnist-cnn.ts",
-  "examples/tensors-and-variables.ts",
-  "examples/constants.ts",
-  "test/frontend/fixtures/layers/functional.ts",
-  "test/frontend/fixtures/layers/mobile-block.ts",
-  "test/frontend/fixtures/layers/embedding.ts",
-];
 
-for (const file of EXAMPLES) {
+for (const file of TARGET_MODELS) {
   for (const embed of [false, true]) {
     test(`wasm ${file}${embed ? " with embedded weights" : ""} equals the interpreter`, async () => {
       const result = compile(path.join(repoRoot(), file));
@@ -89,12 +78,7 @@ for (const file of EXAMPLES) {
       try {
         const batched = [...fn.args, ...fn.results].some((v) => v.type.shape.includes(BATCH));
         for (const batch of batched ? [1, 64] : [1]) {
-          const rng = new Rng(batch);
-          const inputs = fn.args.map((a) => {
-            const t = hostTensor(a.type.dtype, concretize(a.type.shape, batch));
-            for (let i = 0; i < t.data.length; i++) t.data[i] = file.includes("embedding") ? Math.floor(rng.next() * 20) : rng.next() * 2 - 1;
-            return t;
-          });
+          const inputs = modelInputs(file, fn, batch);
           const expected = interpret(result.module, fn, inputs, params);
           const raw = model.predictBatch(batch, ...inputs.map((t) => t.data));
           const actual = (Array.isArray(raw) ? raw : [raw]) as ArrayLike<number>[];
