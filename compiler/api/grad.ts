@@ -8,6 +8,7 @@ import { TfcError } from "../../ir/errors.js";
 import { interpret, type ParamValues } from "../../ir/interpreter.js";
 import { gradFunction } from "../../passes/autodiff.js";
 import { currentUserLoc } from "../frontend/location.js";
+import { paramDeclarer } from "../frontend/trace.js";
 import { TraceContext, withContext, executingEagerly, currentContext } from "./context.js";
 import { Tensor, Variable } from "./tensor.js";
 import { convert, type TensorOrLike } from "./ops.js";
@@ -22,15 +23,7 @@ function differentiate(f: (...xs: Tensor[]) => Tensor, xs: readonly Tensor[], dy
   const outer = executingEagerly() ? undefined : (currentContext() as TraceContext);
   const module = new Module();
   const read = new Map<Variable, string>();
-  const trace = new TraceContext(module, "f", (v) => {
-    const known = read.get(v);
-    if (known) return known;
-    let name = v.name;
-    for (let i = 1; module.params.has(name); i++) name = `${v.name}_${i}`;
-    module.addParam({ name, type: v.irType, init: v.init, trainable: v.trainable });
-    read.set(v, name);
-    return name;
-  });
+  const trace = new TraceContext(module, "f", paramDeclarer(module, read));
   const args = xs.map((x, i) => trace.arg(`x${i}`, x.irType));
   trace.captureForeign = outer !== undefined;
   const y = withContext(trace, () => f(...args));

@@ -46,9 +46,11 @@ function describe(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-/** Collects variables into module parameters, one per variable, with unique names. */
-function paramDeclarer(module: Module): (v: Variable) => string {
-  const names = new Map<Variable, string>();
+/**
+ * Collects variables into module parameters, one per variable, with unique names; `names` (if
+ * given) receives which variable became which parameter.
+ */
+export function paramDeclarer(module: Module, names = new Map<Variable, string>()): (v: Variable) => string {
   return (v) => {
     const known = names.get(v);
     if (known) return known;
