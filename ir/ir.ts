@@ -26,6 +26,19 @@ export interface Op {
   loc?: SourceLoc;
 }
 
+/**
+ * A function result named `@p` is parameter p's value after the call: this is how a function
+ * updates parameters (a training step's weights and optimizer state). The function stays pure —
+ * it reads `param @p` and returns the new value — and whoever runs it writes the result back
+ * (the interpreter's caller, the C wrapper by swapping buffers, model.js by copying).
+ */
+export const UPDATE_PREFIX = "@";
+
+/** The parameter a result name updates, or undefined for an ordinary result. */
+export function updatedParam(resultName: string | undefined): string | undefined {
+  return resultName?.startsWith(UPDATE_PREFIX) ? resultName.slice(UPDATE_PREFIX.length) : undefined;
+}
+
 export class Func {
   constructor(
     public name: string,

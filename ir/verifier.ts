@@ -9,7 +9,7 @@
 //   4014 bad function results                        4015 duplicate function or parameter
 //   4016 bad literal or initializer
 
-import type { Func, Module, Op, Param, Value } from "./ir.js";
+import { updatedParam, type Func, type Module, type Op, type Param, type Value } from "./ir.js";
 import { TfcError, closest, type SourceLoc } from "./errors.js";
 import { resolveAttrs, inferOpType } from "./builder.js";
 import { OPS, isOpName } from "./ops/index.js";
@@ -73,6 +73,14 @@ export function verifyFunc(fn: Func, m?: Module, opts: VerifyOptions = {}): void
     const name = fn.resultNames[i]!;
     if (resultNames.has(name)) throw new TfcError("TFC4014", `@${fn.name} has two results named "${name}"`);
     resultNames.add(name);
+    const updated = updatedParam(name);
+    if (updated !== undefined && m) {
+      const p = m.params.get(updated);
+      if (!p) throw new TfcError("TFC4014", `result "${name}" of @${fn.name} updates parameter @${updated}, which the module does not declare`);
+      if (!sameType(p.type, r.type)) {
+        throw new TfcError("TFC4014", `result "${name}" of @${fn.name} is ${formatType(r.type)} but parameter @${updated} is ${formatType(p.type)}`);
+      }
+    }
   });
 }
 

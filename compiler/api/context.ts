@@ -45,6 +45,8 @@ export class TraceContext implements ExecutionContext {
   readonly captures: Tensor[] = [];
   /** Set on a trace nested in another (tf.grad inside a tf.function): enclosing tensors are captured as arguments. */
   captureForeign = false;
+  /** Variables assigned in this trace (optimizer updates), in order: they become `@param` results. */
+  readonly assigned = new Map<Variable, Value>();
 
   constructor(
     readonly module: Module,
@@ -72,6 +74,8 @@ export class TraceContext implements ExecutionContext {
       return v;
     }
     if (t instanceof Variable) {
+      const written = this.assigned.get(t);
+      if (written) return written;
       const name = this.declareParam(t);
       this.builder.loc = currentUserLoc();
       return this.builder.param(name);
@@ -85,6 +89,24 @@ export class TraceContext implements ExecutionContext {
       return v;
     }
     throw new TfcError("TFC5010", "a tensor traced in another function was used here; pass it as an argument instead", { loc: currentUserLoc() });
+  }
+
+  /** Record `v := value`: later reads in this trace see `value`; the function returns it as `@param`. */
+  assign(v: Variable, value: Tensor): void {
+    const name = this.declareParam(v);
+    void name;
+    this.assigned.set(v, this.valueOf(value));
+  }
+
+  /** The `@param` results for the variables assigned in this trace. */
+  updateResults(): { values: Value[]; names: string[] } {
+    const values: Value[] = [];
+    const names: string[] = [];
+    for (const [v, value] of this.assigned) {
+      values.push(value);
+      names.push(`@${this.declareParam(v)}`);
+    }
+    return { values, names };
   }
 
   apply(op: OpName, inputs: readonly Tensor[], attrs: Attrs = {}): Tensor {
@@ -114,6 +136,20 @@ export function withContext<T>(ctx: ExecutionContext, fn: () => T): T {
   } finally {
     current = saved;
   }
+}
+
+/**
+ * `v := value`, as optimizers and Variable.assign do it: eagerly the variable's data is replaced;
+ * in a trace the function gets a result `@param` holding the new value (see UPDATE_PREFIX in
+ * ir/ir.ts), and later reads of `v` in the same trace see it.
+ */
+export function assignVariable(v: Variable, value: Tensor): void {
+  if (current instanceof TraceContext) {
+    if (value.irType.dtype !== v.irType.dtype || value.rank !== v.rank || value.shape.some((d, i) => d !== v.shape[i])) {
+      throw new TfcError("TFC2012", `cannot assign a ${value.dtype}[${value.shape}] tensor to variable '${v.name}' of shape [${v.shape}]`, { loc: currentUserLoc() });
+    }
+    current.assign(v, value);
+  } else v.assign(value);
 }
 
 export function apply(op: OpName, inputs: readonly Tensor[], attrs?: Attrs): Tensor {

@@ -13,6 +13,7 @@ import { currentUserLoc } from "../frontend/location.js";
 import { fromIRDType, type DataType } from "./dtypes.js";
 import type { TraceContext } from "./context.js";
 import * as ops from "./ops.js";
+import { assignVariable, executingEagerly } from "./context.js";
 
 export type Rank = number;
 export type TensorLike = number | boolean | TensorLike[] | Float32Array | Int32Array | Uint8Array;
@@ -159,8 +160,9 @@ export class Variable extends Tensor {
     return this.hostData;
   }
 
-  /** Replace the value (eager). */
+  /** Replace the value: eagerly now; in a traced function, as a parameter update of the compiled function. */
   assign(value: Tensor): void {
+    if (!executingEagerly()) return assignVariable(this, value);
     const h = value.concrete("assign");
     if (h.dtype !== this.irType.dtype || h.shape.length !== this.irType.shape.length || h.shape.some((d, i) => d !== this.irType.shape[i])) {
       throw new TfcError("TFC2012", `cannot assign ${formatType({ dtype: h.dtype, shape: h.shape })} to variable '${this.name}' of type ${formatType(this.irType)}`, {

@@ -107,8 +107,9 @@ export function traceFunction(info: FunctionInfo, fnName: string): Module {
     return trace.arg(sanitize(spec.name ?? `x${sig.length > 1 ? i : ""}`), type);
   });
   const result = withContext(trace, () => info.fn(...args));
-  const { tensors, names } = flattenResult(result, info.createdAt);
-  module.functions.push(trace.builder.finish(tensors.map((t) => trace.valueOf(t)), names));
+  const { tensors, names } = flattenResult(result, info.createdAt, trace.assigned.size > 0);
+  const updates = trace.updateResults();
+  module.functions.push(trace.builder.finish([...tensors.map((t) => trace.valueOf(t)), ...updates.values], [...names, ...updates.names]));
   return module;
 }
 
@@ -116,7 +117,9 @@ function locOpt(loc: SourceLoc | undefined): { loc?: SourceLoc } {
   return loc ? { loc } : {};
 }
 
-function flattenResult(result: unknown, loc: SourceLoc | undefined): { tensors: Tensor[]; names: string[] } {
+function flattenResult(result: unknown, loc: SourceLoc | undefined, updates = false): { tensors: Tensor[]; names: string[] } {
+  // A training step may return nothing: its effect is the variables it assigns.
+  if (result === undefined && updates) return { tensors: [], names: [] };
   if (result instanceof Promise) {
     throw new TfcError("TFC5004", "a tf.function must return tensors synchronously (it returned a Promise)", locOpt(loc));
   }

@@ -33,6 +33,7 @@ const char* tfc_status_name(int status) {
     case TFC_ERR_MEMORY: return "TFC_ERR_MEMORY";
     case TFC_ERR_INDEX: return "TFC_ERR_INDEX";
     case TFC_ERR_INTERNAL: return "TFC_ERR_INTERNAL";
+    case TFC_ERR_NUMERICS: return "TFC_ERR_NUMERICS";
     default: return "TFC_ERR_UNKNOWN";
   }
 }

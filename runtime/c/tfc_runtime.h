@@ -22,7 +22,8 @@ typedef enum {
   TFC_ERR_IO = 4,       /* a file could not be opened or read */
   TFC_ERR_MEMORY = 5,   /* an allocation failed */
   TFC_ERR_INDEX = 6,    /* an index out of range at run time (gather, one_hot, ...) */
-  TFC_ERR_INTERNAL = 7  /* a bug in tfc */
+  TFC_ERR_INTERNAL = 7, /* a bug in tfc */
+  TFC_ERR_NUMERICS = 8  /* a NaN or infinity came out of a step checked for numerics */
 } tfc_status;
 
 /* "TFC_OK", "TFC_ERR_SHAPE", ...; "TFC_ERR_UNKNOWN" for any other value. Never NULL. */

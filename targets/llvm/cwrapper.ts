@@ -3,7 +3,8 @@
 // weights, grows the arena to `a + b·batch` bytes, binds every buffer and calls the kernels
 // (the AVX2+FMA build when the CPU has it, else the portable one).
 
-import type { Func } from "../../ir/ir.js";
+import { updatedParam, type Func } from "../../ir/ir.js";
+import { TfcError } from "../../ir/errors.js";
 import { BATCH, formatType } from "../../ir/types.js";
 import type { KProgram, KSize } from "../../ir/kernel/kir.js";
 
@@ -19,10 +20,31 @@ export interface Variant {
 
 const sizeExpr = (s: KSize, batch = "batch") => (s.perBatch ? `(int64_t)${s.constant} + (int64_t)${s.perBatch} * ${batch}` : `(int64_t)${s.constant}`);
 
+/** The function's ordinary results (the C API's outputs) and its parameter updates (results named `@param`). */
+export function splitResults(fn: Func): { outputs: number[]; updates: { result: number; param: string }[] } {
+  const outputs: number[] = [];
+  const updates: { result: number; param: string }[] = [];
+  fn.results.forEach((_, i) => {
+    const param = updatedParam(fn.resultNames[i]);
+    if (param === undefined) outputs.push(i);
+    else updates.push({ result: i, param });
+  });
+  return { outputs, updates };
+}
+
+const outName = (fn: Func, r: number) => cName(fn.resultNames[r] ?? `output${r}`);
+
 function argList(fn: Func): string[] {
   const out: string[] = [];
   fn.args.forEach((a, i) => out.push(`const ${C_TYPE[a.type.dtype]}* ${cName(a.name ?? `input${i}`)}, int64_t ${cName(a.name ?? `input${i}`)}_len`));
-  fn.results.forEach((r, i) => out.push(`${C_TYPE[r.type.dtype]}* ${cName(fn.resultNames[i] ?? `output${i}`)}_out, int64_t ${cName(fn.resultNames[i] ?? `output${i}`)}_out_len`));
+  for (const r of splitResults(fn).outputs) out.push(`${C_TYPE[fn.results[r]!.type.dtype]}* ${outName(fn, r)}_out, int64_t ${outName(fn, r)}_out_len`);
+  return out;
+}
+
+function batchArgList(fn: Func): string[] {
+  const out: string[] = [];
+  fn.args.forEach((a, i) => out.push(`const ${C_TYPE[a.type.dtype]}* ${cName(a.name ?? `input${i}`)}_all`));
+  for (const r of splitResults(fn).outputs) out.push(`${C_TYPE[fn.results[r]!.type.dtype]}* ${outName(fn, r)}_out, int64_t ${outName(fn, r)}_out_len`);
   return out;
 }
 
@@ -44,7 +66,10 @@ export function modelHeader(name: string, fn: Func): string {
     ` * Inputs (row-major):`,
     ...fn.args.map((a) => ` *   ${a.name}: ${formatType(a.type)} → ${C_TYPE[a.type.dtype]}${sig(a.type.shape)}`),
     ` * Outputs:`,
-    ...fn.results.map((r, i) => ` *   ${fn.resultNames[i]}: ${formatType(r.type)} → ${C_TYPE[r.type.dtype]}${sig(r.type.shape)}`),
+    ...splitResults(fn).outputs.map((i) => ` *   ${fn.resultNames[i]}: ${formatType(fn.results[i]!.type)} → ${C_TYPE[fn.results[i]!.type.dtype]}${sig(fn.results[i]!.type.shape)}`),
+    ...(splitResults(fn).updates.length
+      ? [` * Each call also updates the parameters ${splitResults(fn).updates.map((u) => u.param).join(", ")} (a training step); a failed call leaves them as they were.`]
+      : []),
     ` * Every call returns 0 (TFC_OK) or an error code; ${name}_last_error says what went wrong.`,
     ` * One model object runs one predict at a time; use one object per thread. */`,
     `#ifndef ${guard}`,
@@ -58,17 +83,32 @@ export function modelHeader(name: string, fn: Func): string {
     ``,
     `/* Error codes (as in tfc_runtime.h). */`,
     `enum { ${name.toUpperCase()}_OK = 0, ${name.toUpperCase()}_ERR_ARGUMENT = 1, ${name.toUpperCase()}_ERR_SHAPE = 2, ${name.toUpperCase()}_ERR_WEIGHTS = 3,`,
-    `       ${name.toUpperCase()}_ERR_IO = 4, ${name.toUpperCase()}_ERR_MEMORY = 5, ${name.toUpperCase()}_ERR_INDEX = 6, ${name.toUpperCase()}_ERR_INTERNAL = 7 };`,
+    `       ${name.toUpperCase()}_ERR_IO = 4, ${name.toUpperCase()}_ERR_MEMORY = 5, ${name.toUpperCase()}_ERR_INDEX = 6, ${name.toUpperCase()}_ERR_INTERNAL = 7,`,
+    `       ${name.toUpperCase()}_ERR_NUMERICS = 8 };`,
     ``,
     `/* Elements each input/output needs for a batch (the *_len arguments of predict). */`,
     ...fn.args.map((a, i) => `int64_t ${name}_input${i}_elements(int64_t batch); /* ${a.name} */`),
-    ...fn.results.map((_, i) => `int64_t ${name}_output${i}_elements(int64_t batch); /* ${fn.resultNames[i]} */`),
+    ...splitResults(fn).outputs.map((r, i) => `int64_t ${name}_output${i}_elements(int64_t batch); /* ${fn.resultNames[r]} */`),
     ``,
     `/* Creates a model with the weights in `+"`weights_path`"+` (threads <= 0: all cores, or TFC_NUM_THREADS).`,
     ` * On failure *out may still hold a model whose last_error explains; destroy it either way. */`,
     `int ${name}_create(const char* weights_path, int threads, ${name}_model** out);`,
     `/* Runs the model on \`batch\` examples. Lengths are element counts; they are checked. */`,
     `int ${name}_predict(${name}_model* m, int64_t batch, ${argList(fn).join(", ")});`,
+    `/* Runs \`steps\` batches in one call (the C side of a training loop): step s reads the rows`,
+    ` * order[s*batch .. s*batch+batch) of each input's whole array of \`rows\` examples and writes its`,
+    ` * outputs at out + s * outputK_elements(batch). Stops at the first failing step; *done = steps run. */`,
+    `int ${name}_run_batches(${name}_model* m, int64_t batch, int64_t steps, const int64_t* order, int64_t rows, ${batchArgList(fn).join(", ")}, int64_t* done);`,
+    `/* Nonzero: a call whose outputs or updated parameters hold a NaN or infinity fails with ERR_NUMERICS and updates nothing. */`,
+    `void ${name}_set_check_numerics(${name}_model* m, int on);`,
+    ``,
+    `/* Parameters (weights, optimizer state) by index: name, dtype (0 f32, 1 i32, 2 bool), element count; read and overwrite them. */`,
+    `int ${name}_param_count(void);`,
+    `const char* ${name}_param_name(int i);`,
+    `int ${name}_param_dtype(int i);`,
+    `int64_t ${name}_param_elements(int i);`,
+    `int ${name}_read_param(const ${name}_model* m, int i, void* dst, int64_t len);`,
+    `int ${name}_write_param(${name}_model* m, int i, const void* src, int64_t len);`,
     `/* The message of the last error ("" if none). NULL model: a message saying so. */`,
     `const char* ${name}_last_error(const ${name}_model* m);`,
     `void ${name}_destroy(${name}_model* m);`,
@@ -90,6 +130,19 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
   const inputs = bufs.map((b, i) => ({ b, i })).filter(({ b }) => b.role === "input");
   const outputs = bufs.map((b, i) => ({ b, i })).filter(({ b }) => b.role === "output");
   const hasBatch = [...fn.args, ...fn.results].some((v) => v.type.shape.includes(BATCH));
+  const split = splitResults(fn);
+  const userOutputs = split.outputs.map((r) => ({ r, ...outputs.find(({ b }) => b.ref === r)! }));
+  const paramIndex = (p: string) => bufs.findIndex((b) => b.role === "param" && b.ref === p);
+  const updates = split.updates.map((u) => {
+    const param = paramIndex(u.param);
+    if (param < 0) throw new TfcError("TFC6006", `internal: @${fn.name} updates parameter @${u.param} but never reads it`);
+    return { ...u, param, output: outputs.find(({ b }) => b.ref === u.result)!.i, bytes: sizeExpr(bufs[param]!.size).replace(/\(int64_t\)/g, "") };
+  });
+  const paramList = params.filter(({ b }) => b.role === "param");
+  const floatChecks = [
+    ...userOutputs.filter(({ b }) => b.elem === "f32").map(({ r, i }) => ({ ptr: `m->bufs[${i}]`, n: `${name}_output${split.outputs.indexOf(r)}_elements(batch)`, what: `output '${fn.resultNames[r]}'` })),
+    ...updates.filter((u) => bufs[u.param]!.elem === "f32").map((u, j) => ({ ptr: `m->shadow[${j}]`, n: `(int64_t)${bufs[u.param]!.size.constant}`, what: `the new value of parameter '${u.param}'` })),
+  ];
   const dims = (shape: readonly number[]) => (shape.length ? `{${shape.join(", ")}}` : "{0}");
   const lines: string[] = [
     `/* ${name}.c — generated by tfc: binds buffers and runs the kernels of '${name}'. */`,
@@ -102,6 +155,8 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
     ...variants.map((v) => `extern void ${name}_${v.suffix}_run(void* ex, void** bufs, int64_t n);`),
     ``,
     `#define NUM_BUFFERS ${bufs.length}`,
+    `#define NUM_INPUTS ${Math.max(1, fn.args.length)}`,
+    `#define NUM_UPDATES ${Math.max(1, updates.length)}`,
     `/* The largest batch accepted: keeps a + b*batch byte counts far from overflow. */`,
     `#define MAX_BATCH ((int64_t)1 << 24)`,
     ``,
@@ -117,6 +172,13 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
     `  void* arena;`,
     `  int64_t arena_bytes;`,
     `  void* bufs[NUM_BUFFERS];`,
+    `  /* Training steps write each updated parameter into its shadow, then swap the two (owned: the allocations). */`,
+    `  void* shadow[NUM_UPDATES];`,
+    `  void* owned[NUM_UPDATES];`,
+    `  int check_numerics;`,
+    `  /* run_batches gathers each step's rows here. */`,
+    `  void* stage[NUM_INPUTS];`,
+    `  int64_t stage_bytes[NUM_INPUTS];`,
     `  void (*run)(void* ex, void** bufs, int64_t n);`,
     `  char error[512];`,
     `};`,
@@ -127,7 +189,43 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
     `}`,
     ``,
     ...fn.args.map((_, i) => `int64_t ${name}_input${i}_elements(int64_t batch) { return ${sizeExpr(inputs[i]!.b.size)}; }`),
-    ...fn.results.map((_, i) => `int64_t ${name}_output${i}_elements(int64_t batch) { return ${sizeExpr(outputs.find(({ b }) => b.ref === i)!.b.size)}; }`),
+    ...userOutputs.map(({ b }, j) => `int64_t ${name}_output${j}_elements(int64_t batch) { return ${sizeExpr(b.size)}; }`),
+    ``,
+    `/* Parameters: indices into WEIGHTS. */`,
+    `static const int PARAMS[] = { ${[...paramList.map(({ i }) => params.findIndex((q) => q.i === i)), -1].join(", ")} };`,
+    `int ${name}_param_count(void) { return ${paramList.length}; }`,
+    `const char* ${name}_param_name(int i) { return i >= 0 && i < ${paramList.length} ? WEIGHTS[PARAMS[i]].name : NULL; }`,
+    `int ${name}_param_dtype(int i) { return i >= 0 && i < ${paramList.length} ? WEIGHTS[PARAMS[i]].dtype : -1; }`,
+    `int64_t ${name}_param_elements(int i) {`,
+    `  if (i < 0 || i >= ${paramList.length}) return -1;`,
+    `  int64_t n = 1;`,
+    `  for (int k = 0; k < WEIGHTS[PARAMS[i]].rank; k++) n *= WEIGHTS[PARAMS[i]].dims[k];`,
+    `  return n;`,
+    `}`,
+    `static int param_access(const ${name}_model* m, int i, const void* p, int64_t len) {`,
+    `  if (!m || !m->run) return TFC_ERR_ARGUMENT;`,
+    `  if (i < 0 || i >= ${paramList.length}) { snprintf((char*)m->error, sizeof m->error, "parameter index %d is out of range [0, %d)", i, ${paramList.length}); return TFC_ERR_INDEX; }`,
+    `  if (!p) return fail((${name}_model*)m, TFC_ERR_ARGUMENT, "the data pointer is NULL");`,
+    `  if (len != ${name}_param_elements(i)) { snprintf((char*)m->error, sizeof m->error, "parameter '%s' has %lld elements, got %lld", WEIGHTS[PARAMS[i]].name, (long long)${name}_param_elements(i), (long long)len); return TFC_ERR_SHAPE; }`,
+    `  return TFC_OK;`,
+    `}`,
+    `int ${name}_read_param(const ${name}_model* m, int i, void* dst, int64_t len) {`,
+    `  int status = param_access(m, i, dst, len);`,
+    `  if (status == TFC_OK) memcpy(dst, m->bufs[WEIGHTS[PARAMS[i]].buffer], (size_t)len * (WEIGHTS[PARAMS[i]].dtype == TFC_DTYPE_BOOL ? 1 : 4));`,
+    `  return status;`,
+    `}`,
+    `int ${name}_write_param(${name}_model* m, int i, const void* src, int64_t len) {`,
+    `  int status = param_access(m, i, src, len);`,
+    `  if (status == TFC_OK) memcpy(m->bufs[WEIGHTS[PARAMS[i]].buffer], src, (size_t)len * (WEIGHTS[PARAMS[i]].dtype == TFC_DTYPE_BOOL ? 1 : 4));`,
+    `  return status;`,
+    `}`,
+    `void ${name}_set_check_numerics(${name}_model* m, int on) { if (m) m->check_numerics = on; }`,
+    ``,
+    `/* 1 if any of n floats is a NaN or infinity. */`,
+    `static int non_finite(const float* p, int64_t n) {`,
+    `  for (int64_t k = 0; k < n; k++) if (!(p[k] - p[k] == 0.0f)) return 1;`,
+    `  return 0;`,
+    `}`,
     ``,
     `int ${name}_create(const char* weights_path, int threads, ${name}_model** out) {`,
     `  if (!out) return TFC_ERR_ARGUMENT;`,
@@ -143,6 +241,7 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
     `    if (!data) return TFC_ERR_WEIGHTS;`,
     `    m->bufs[w->buffer] = (void*)data;`,
     `  }`,
+    ...updates.map((u, j) => `  if (!(m->shadow[${j}] = m->owned[${j}] = tfc_aligned_alloc((size_t)(${u.bytes})))) return fail(m, TFC_ERR_MEMORY, "cannot allocate the training copy of parameter '${u.param}'");`),
     `  m->pool = tfc_pool_create(threads);`,
     `  if (!m->pool) return fail(m, TFC_ERR_MEMORY, "cannot create the thread pool");`,
     ...variants.flatMap((v, k) =>
@@ -165,15 +264,16 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
         `  m->bufs[${inputs[i]!.i}] = (void*)${arg};`,
       ];
     }),
-    ...fn.results.flatMap((r, i) => {
-      const res = `${cName(fn.resultNames[i] ?? `output${i}`)}_out`;
-      const o = outputs.find(({ b }) => b.ref === i)!;
+    ...userOutputs.flatMap(({ r, i: buffer }, j) => {
+      const res = `${outName(fn, r)}_out`;
+      const type = fn.results[r]!.type;
       return [
-        `  if (!${res} && ${name}_output${i}_elements(batch) > 0) return fail(m, TFC_ERR_ARGUMENT, "output '${fn.resultNames[i]}' is NULL");`,
-        `  if (${res}_len != ${name}_output${i}_elements(batch)) { char msg[256]; snprintf(msg, sizeof msg, "output '${fn.resultNames[i]}' has room for %lld elements; ${formatType(r.type)} at batch %lld needs %lld", (long long)${res}_len, (long long)batch, (long long)${name}_output${i}_elements(batch)); return fail(m, TFC_ERR_SHAPE, msg); }`,
-        `  m->bufs[${o.i}] = (void*)${res};`,
+        `  if (!${res} && ${name}_output${j}_elements(batch) > 0) return fail(m, TFC_ERR_ARGUMENT, "output '${fn.resultNames[r]}' is NULL");`,
+        `  if (${res}_len != ${name}_output${j}_elements(batch)) { char msg[256]; snprintf(msg, sizeof msg, "output '${fn.resultNames[r]}' has room for %lld elements; ${formatType(type)} at batch %lld needs %lld", (long long)${res}_len, (long long)batch, (long long)${name}_output${j}_elements(batch)); return fail(m, TFC_ERR_SHAPE, msg); }`,
+        `  m->bufs[${buffer}] = (void*)${res};`,
       ];
     }),
+    ...updates.map((u, j) => `  m->bufs[${u.output}] = m->shadow[${j}];`),
     `  int64_t need = ${sizeExpr(program.arenaBytes)};`,
     `  if (need > m->arena_bytes) {`,
     `    void* grown = tfc_aligned_alloc((size_t)need);`,
@@ -191,6 +291,55 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
     `    snprintf(msg, sizeof msg, "the model stopped with %s%s", tfc_status_name(ex.status), ex.status == TFC_ERR_INDEX ? ": an index was out of range (gather or one_hot input)" : "");`,
     `    return fail(m, ex.status, msg);`,
     `  }`,
+    ...(floatChecks.length
+      ? [
+          `  if (m->check_numerics) {`,
+          ...floatChecks.map((c) => `    if (non_finite((const float*)${c.ptr}, ${c.n})) return fail(m, TFC_ERR_NUMERICS, "${c.what} holds a NaN or infinity");`),
+          `  }`,
+        ]
+      : []),
+    ...updates.map((u, j) => `  { void* t = m->bufs[${u.param}]; m->bufs[${u.param}] = m->shadow[${j}]; m->shadow[${j}] = t; }`),
+    `  return TFC_OK;`,
+    `}`,
+    ``,
+    `int ${name}_run_batches(${name}_model* m, int64_t batch, int64_t steps, const int64_t* order, int64_t rows, ${batchArgList(fn).join(", ")}, int64_t* done) {`,
+    `  if (done) *done = 0;`,
+    `  if (!m || !m->run) return fail(m, TFC_ERR_ARGUMENT, "the model was not created successfully");`,
+    `  if (batch < 1 || batch > MAX_BATCH || steps < 0 || rows < 0) return fail(m, TFC_ERR_ARGUMENT, "batch, steps and rows must be positive");`,
+    `  if (!order && steps > 0) return fail(m, TFC_ERR_ARGUMENT, "order is NULL");`,
+    ...fn.args.flatMap((a, k) => {
+      const all = `${cName(a.name ?? `input${k}`)}_all`;
+      const bytes = a.type.dtype === "bool" ? 1 : 4;
+      return [
+        `  if (!${all}) return fail(m, TFC_ERR_ARGUMENT, "input '${a.name}' is NULL");`,
+        `  const int64_t row${k} = (${name}_input${k}_elements(1) - ${name}_input${k}_elements(0)) * ${bytes}, fixed${k} = ${name}_input${k}_elements(0) * ${bytes};`,
+        `  if (row${k} * batch + fixed${k} > m->stage_bytes[${k}]) {`,
+        `    void* grown = tfc_aligned_alloc((size_t)(row${k} * batch + fixed${k}));`,
+        `    if (!grown) return fail(m, TFC_ERR_MEMORY, "cannot allocate the staging buffer of input '${a.name}'");`,
+        `    tfc_aligned_free(m->stage[${k}]);`,
+        `    m->stage[${k}] = grown;`,
+        `    m->stage_bytes[${k}] = row${k} * batch + fixed${k};`,
+        `  }`,
+      ];
+    }),
+    ...userOutputs.map(({ r }, j) => `  if (!${outName(fn, r)}_out || ${outName(fn, r)}_out_len < steps * ${name}_output${j}_elements(batch)) return fail(m, TFC_ERR_SHAPE, "output '${fn.resultNames[r]}' has no room for every step");`),
+    `  for (int64_t s = 0; s < steps; s++) {`,
+    `    const int64_t* rowsOf = order + s * batch;`,
+    `    for (int64_t e = 0; e < batch; e++) {`,
+    `      if (rowsOf[e] < 0 || rowsOf[e] >= rows) { char msg[128]; snprintf(msg, sizeof msg, "order[%lld] = %lld is not a row index below %lld", (long long)(s * batch + e), (long long)rowsOf[e], (long long)rows); return fail(m, TFC_ERR_INDEX, msg); }`,
+    ...fn.args.map(
+      (a, k) =>
+        `      if (row${k}) memcpy((char*)m->stage[${k}] + e * row${k}, (const char*)${cName(a.name ?? `input${k}`)}_all + rowsOf[e] * row${k}, (size_t)row${k});`,
+    ),
+    `    }`,
+    ...fn.args.map((a, k) => `    if (!row${k}) memcpy(m->stage[${k}], ${cName(a.name ?? `input${k}`)}_all, (size_t)fixed${k});`),
+    `    int status = ${name}_predict(m, batch, ${[
+      ...fn.args.map((_, k) => `m->stage[${k}], ${name}_input${k}_elements(batch)`),
+      ...userOutputs.map(({ r }, j) => `${outName(fn, r)}_out + s * ${name}_output${j}_elements(batch), ${name}_output${j}_elements(batch)`),
+    ].join(", ")});`,
+    `    if (status != TFC_OK) return status;`,
+    `    if (done) *done = s + 1;`,
+    `  }`,
     `  return TFC_OK;`,
     `}`,
     ``,
@@ -203,6 +352,8 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
     `  tfc_pool_destroy(m->pool);`,
     `  tfc_weights_free(m->weights);`,
     `  tfc_aligned_free(m->arena);`,
+    `  for (int k = 0; k < NUM_UPDATES; k++) tfc_aligned_free(m->owned[k]);`,
+    `  for (int k = 0; k < NUM_INPUTS; k++) tfc_aligned_free(m->stage[k]);`,
     `  free(m);`,
     `}`,
     ``,

@@ -18,7 +18,7 @@ import { encodeWeights, type NamedTensor } from "../common/weights.js";
 import { emitProgram } from "./emit.js";
 import { findToolchain, hostCpu, run, type Toolchain } from "./toolchain.js";
 import { hasLLVMBindings, VERIFY_SCRIPT } from "./verify-ir.js";
-import { cName, modelHeader, modelSource, weightName, type Variant } from "./cwrapper.js";
+import { cName, modelHeader, modelSource, splitResults, weightName, type Variant } from "./cwrapper.js";
 
 export interface NativeOptions {
   readonly outDir: string;
@@ -177,8 +177,9 @@ function manifestOf(name: string, module: Module, fn: Func, program: KProgram, v
     target: { kind: "llvm", triple: opts.triple ?? `${os.arch() === "x64" ? "x86_64" : os.arch()}-linux-gnu`, cpu: opts.cpu ?? "portable", variants: variants.map((v) => v.suffix) },
     signature: {
       inputs: fn.args.map((a) => ({ name: a.name, dtype: dtypeName[a.type.dtype], shape: shape(a.type.shape) })),
-      outputs: fn.results.map((r, i) => ({ name: fn.resultNames[i], dtype: dtypeName[r.type.dtype], shape: shape(r.type.shape) })),
+      outputs: splitResults(fn).outputs.map((i) => ({ name: fn.resultNames[i], dtype: dtypeName[fn.results[i]!.type.dtype], shape: shape(fn.results[i]!.type.shape) })),
     },
+    updates: splitResults(fn).updates.map((u) => u.param),
     parameters: [...module.params.values()].map((p) => ({ name: p.name, dtype: dtypeName[p.type.dtype], shape: [...p.type.shape], trainable: p.trainable })),
     memory: {
       arenaBytes: program.arenaBytes,
