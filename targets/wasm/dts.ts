@@ -44,7 +44,8 @@ export type TfcErrorCode =
   | "TFC_ERR_IO"
   | "TFC_ERR_MEMORY"
   | "TFC_ERR_INDEX"
-  | "TFC_ERR_INTERNAL";
+  | "TFC_ERR_INTERNAL"
+  | "TFC_ERR_NUMERICS";
 
 /** Every error load() and the model throw; the message says what is wrong. */
 export declare class TfcModelError extends Error {
@@ -92,6 +93,14 @@ ${returns.join("\n")}
   predict(${paramList}): ${result};
   /** Like predict, with the batch given rather than taken from the inputs' lengths. */
   predictBatch(batch: number, ${paramList}): ${result};
+  /** The model's parameters (weights${layout.updates.length ? "; this training step also updates its optimizer state" : ""}). */
+  readonly parameters: readonly { name: string; dtype: "f32" | "i32" | "bool"; shape: number[] }[];
+  /** A copy of a parameter's current value. */
+  readParameter(name: string): Float32Array | Int32Array | Uint8Array;
+  /** Overwrites a parameter (a typed array of its dtype and element count). */
+  writeParameter(name: string, data: Float32Array | Int32Array | Uint8Array): void;
+  /** true: a run whose outputs or parameter updates hold a NaN or infinity throws TFC_ERR_NUMERICS and updates nothing. */
+  setCheckNumerics(on: boolean): void;
   /** Drops the WebAssembly instance${layout.threads ? " and terminates the workers" : ""}; later calls throw TFC_ERR_ARGUMENT. */
   dispose(): void;
 }

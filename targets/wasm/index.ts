@@ -12,7 +12,7 @@ import { BATCH } from "../../ir/types.js";
 import type { KProgram, KProgramBuffer } from "../../ir/kernel/kir.js";
 import { lowerFunction, expandDecompositions } from "../../passes/lower/index.js";
 import { encodeWeights, type NamedTensor } from "../common/weights.js";
-import { weightName } from "../llvm/cwrapper.js";
+import { splitResults, weightName } from "../llvm/cwrapper.js";
 import { emitWasm, optimizeAndEmit, type WasmLayoutPlan, type WasmThreadsInfo } from "./emit.js";
 import { loaderSource, type WasmLayout } from "./loader.js";
 import { dtsSource } from "./dts.js";
@@ -64,22 +64,30 @@ function layoutJson(name: string, fn: Func, program: KProgram, plan: WasmLayoutP
     dtype: DTYPE[type.dtype],
     shape: type.shape.map((d) => (d === BATCH ? null : d)),
   });
+  const split = splitResults(fn);
   const place = (role: "input" | "output") =>
     program.buffers
-      .filter((b) => b.role === role)
+      .filter((b) => b.role === role && (role === "input" || split.outputs.includes(Number(b.ref))))
       .sort((a, b) => Number(a.ref) - Number(b.ref))
       .map((b) => ({ offset: plan.places.get(b)!.dynamic!, elements: b.size }));
+  const weightBuffers = program.buffers.filter((b) => b.role === "param" || b.role === "const");
+  const updates = split.updates.map((u) => {
+    const out = program.buffers.find((b) => b.role === "output" && b.ref === u.result)!;
+    const weight = weightBuffers.findIndex((b) => b.role === "param" && b.ref === u.param);
+    if (weight < 0) throw new TfcError("TFC6043", `internal: @${fn.name} updates parameter @${u.param} but never reads it`);
+    return { offset: plan.places.get(out)!.dynamic!, weight };
+  });
   const hasBatch = [...fn.args, ...fn.results].some((v) => v.type.shape.includes(BATCH));
   const per = plan.dynamicBytes.perBatch;
   return {
     name,
-    signature: { inputs: fn.args.map((a, i) => spec(a.type, a.name ?? `input${i}`)), outputs: fn.results.map((r, i) => spec(r.type, fn.resultNames[i] ?? `output${i}`)) },
+    signature: { inputs: fn.args.map((a, i) => spec(a.type, a.name ?? `input${i}`)), outputs: split.outputs.map((i) => spec(fn.results[i]!.type, fn.resultNames[i] ?? `output${i}`)) },
     staticBytes: plan.staticBytes,
     dynamicBytes: plan.dynamicBytes,
     inputs: place("input"),
     outputs: place("output"),
-    weights: program.buffers
-      .filter((b) => b.role === "param" || b.role === "const")
+    updates,
+    weights: weightBuffers
       .map((b) => {
         const w = weights.find((t) => t.name === weightName(b))!;
         return { name: w.name, dtype: w.dtype, shape: w.shape, offset: plan.places.get(b)!.static! };

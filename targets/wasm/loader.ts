@@ -30,6 +30,11 @@ export interface WasmLayout {
   /** Per input: byte offset relative to staticBytes, and element count. */
   inputs: { offset: BatchLinear; elements: BatchLinear }[];
   outputs: { offset: BatchLinear; elements: BatchLinear }[];
+  /**
+   * Parameters each run updates (a training step): the update output's place (like outputs', not
+   * part of the signature) and the index in `weights` it is copied to after a successful run.
+   */
+  updates: { offset: BatchLinear; weight: number }[];
   /** Absolute byte offset in memory of each param and constant the weights file fills. */
   weights: { name: string; dtype: "f32" | "i32" | "bool"; shape: number[]; offset: number }[];
   /** True: the data is in the module's data segments and load() reads no weights file by default. */
@@ -159,7 +164,13 @@ function checkLayout(layout: WasmLayout): void {
 const RUNTIME = String.raw`
 const ARRAYS = { float32: Float32Array, int32: Int32Array, bool: Uint8Array };
 const SHORT = { float32: "f32", int32: "i32", bool: "bool" };
-const STATUS = ["OK", "ARGUMENT", "SHAPE", "WEIGHTS", "IO", "MEMORY", "INDEX", "INTERNAL"];
+const STATUS = ["OK", "ARGUMENT", "SHAPE", "WEIGHTS", "IO", "MEMORY", "INDEX", "INTERNAL", "NUMERICS"];
+const LONG = { f32: "float32", i32: "int32", bool: "bool" };
+const elementsOf = (w) => w.shape.reduce((n, d) => n * d, 1);
+const allFinite = (values) => {
+  for (let k = 0; k < values.length; k++) if (!(values[k] - values[k] === 0)) return false;
+  return true;
+};
 const inNode = typeof process === "object" && !!(process.versions && process.versions.node);
 
 /** Every error of this model: .code is "TFC_ERR_SHAPE", "TFC_ERR_WEIGHTS", ... */
@@ -398,6 +409,21 @@ export async function load(options = {}) {
       const code = status();
       if (code === 6) fail("INDEX", "an index was out of range (gather or one_hot input)");
       if (code !== 0) fail(STATUS[code] || "INTERNAL", "the model stopped with status " + code);
+      if (checkNumerics) {
+        layout.signature.outputs.forEach((spec, i) => {
+          if (spec.dtype === "float32" && !allFinite(new Float32Array(memory.buffer, address(layout.outputs[i]), linear(layout.outputs[i].elements, batch)))) {
+            fail("NUMERICS", "output '" + spec.name + "' holds a NaN or infinity");
+          }
+        });
+        for (const u of layout.updates) {
+          const w = layout.weights[u.weight];
+          if (w.dtype === "f32" && !allFinite(new Float32Array(memory.buffer, address(u), elementsOf(w)))) fail("NUMERICS", "the new value of parameter '" + w.name + "' holds a NaN or infinity");
+        }
+      }
+      for (const u of layout.updates) {
+        const w = layout.weights[u.weight], start = address(u);
+        new Uint8Array(memory.buffer).copyWithin(w.offset, start, start + elementsOf(w) * (w.dtype === "bool" ? 1 : 4));
+      }
       const outputs = layout.signature.outputs.map((spec, i) => {
         const Typed = ARRAYS[spec.dtype], start = address(layout.outputs[i]);
         return new Typed(memory.buffer.slice(start, start + linear(layout.outputs[i].elements, batch) * Typed.BYTES_PER_ELEMENT));
@@ -422,12 +448,35 @@ export async function load(options = {}) {
       return predictBatch(batch, ...values);
     });
 
+  let checkNumerics = false;
+  const weightNamed = (name) => {
+    if (!wasm) fail("ARGUMENT", "the model has been disposed");
+    const w = layout.weights.find((x) => x.name === name);
+    if (!w || name.startsWith("__const/")) fail("ARGUMENT", "it has no parameter '" + name + "'");
+    return w;
+  };
+
   return Object.freeze({
     name: layout.name,
     signature,
     maxBatch: layout.hasBatch ? layout.maxBatch : 1,
     predict,
     predictBatch,
+    // Parameters (weights; a training step's optimizer state): names, and copies in and out.
+    parameters: layout.weights.filter((w) => !w.name.startsWith("__const/")).map((w) => ({ name: w.name, dtype: w.dtype, shape: w.shape.slice() })),
+    readParameter(name) {
+      const w = weightNamed(name), Typed = ARRAYS[LONG[w.dtype]];
+      return new Typed(wasm.memory.buffer, w.offset, elementsOf(w)).slice();
+    },
+    writeParameter(name, data) {
+      const w = weightNamed(name), Typed = ARRAYS[LONG[w.dtype]];
+      if (!(data instanceof Typed) || data.length !== elementsOf(w)) fail("SHAPE", "parameter '" + name + "' takes a " + Typed.name + " of " + elementsOf(w) + " elements");
+      new Typed(wasm.memory.buffer, w.offset, elementsOf(w)).set(data);
+    },
+    // true: a run whose outputs or parameter updates hold a NaN or infinity fails with TFC_ERR_NUMERICS and updates nothing.
+    setCheckNumerics(on) {
+      checkNumerics = Boolean(on);
+    },
     dispose() {
       wasm = null;
     },

@@ -58,6 +58,7 @@ const batched = (perBatch: number, constant = 0) => ({ constant, perBatch });
 /** affine.wat: y f32[?,4] = x f32[?,4] * 2 + w[i % 4]. w: the weight's four values. */
 export function affineModel(w: number[] = [0.5, -1, 10, 0.25], maxBatch = 100_000): ModelFiles & { weightTensors: NamedTensor[] } {
   const layout: WasmLayout = {
+    updates: [],
     name: "affine",
     signature: { inputs: [{ name: "x", dtype: "float32", shape: [null, 4] }], outputs: [{ name: "y", dtype: "float32", shape: [null, 4] }] },
     staticBytes: 64,
@@ -81,6 +82,7 @@ export function affineExpected(x: ArrayLike<number>, w: ArrayLike<number>): Floa
 /** gather.wat: rows f32[?,3], count i32[?], any bool[?] from ids i32[?] and mask bool[?,2]. */
 export function gatherModel(table: Float32Array, scale: number): ModelFiles {
   const layout: WasmLayout = {
+    updates: [],
     name: "gather",
     signature: {
       inputs: [
@@ -139,6 +141,7 @@ export function gatherExpected(table: Float32Array, scale: number, ids: ArrayLik
 /** dump.wat: no inputs, no batch; its output i32[8192] is the static area [0, 32768) as loaded. */
 export function dumpLayout(weights: WasmLayout["weights"]): WasmLayout {
   return {
+    updates: [],
     name: "dump",
     signature: { inputs: [], outputs: [{ name: "memory", dtype: "int32", shape: [8192] }] },
     staticBytes: 32768,
