@@ -27,6 +27,8 @@ export type PassName = keyof typeof PASSES;
 
 export const PIPELINES: Readonly<Record<string, readonly PassName[]>> = {
   inference: ["infer-types", "strip-training", "canonicalize", "constant-fold", "cse", "dce"],
+  /** Training steps keep training-only ops (dropout) and their parameter updates. */
+  training: ["infer-types", "canonicalize", "constant-fold", "cse", "dce"],
 };
 
 /** A run of consecutive simplifying passes is repeated at most this often; each round is cheap. */

@@ -91,6 +91,12 @@ export function valueAndGrads(f: (...xs: Tensor[]) => Tensor): (xs: TensorOrLike
   };
 }
 
+/** tf.variableGrads keyed by the variables themselves (what optimizers and the training step need). */
+export function variableGradsMap(f: () => Tensor, varList?: readonly Variable[]): { value: Tensor; grads: Map<Variable, Tensor> } {
+  const r = differentiate(f, [], undefined, varList ?? "trainable");
+  return { value: r.value, grads: r.variableGrads };
+}
+
 /** tf.variableGrads(f, varList?): the value of f() and the gradient of every trainable variable it reads, by name. */
 export function variableGrads(f: () => Tensor, varList?: Variable[]): { value: Tensor; grads: Record<string, Tensor> } {
   const r = differentiate(f, [], undefined, varList ?? "trainable");

@@ -20,6 +20,13 @@ export { initializers } from "./initializers.js";
 export { executingEagerly } from "./context.js";
 export { grad, grads, valueAndGrad, valueAndGrads, variableGrads } from "./grad.js";
 export type { ActivationIdentifier } from "./activations.js";
+export { losses, clipByValue, log1p } from "./losses.js";
+export * as metrics from "./metrics.js";
+export { train, Optimizer } from "./optimizers.js";
+export { callbacks, Callback, EarlyStopping, type CustomCallbackArgs } from "../train/callbacks.js";
+export { setBackend, getBackend } from "../train/backend.js";
+export type { History } from "../train/session.js";
+export type { ModelCompileArgs, ModelFitArgs } from "./models.js";
 
 export const version = { tfc: "0.1.0" };
 

@@ -10,6 +10,40 @@ import { Tensor, type Variable } from "./tensor.js";
 import { convert, type TensorOrLike } from "./ops.js";
 import { toIRDType, type DataType } from "./dtypes.js";
 import { Layer, SymbolicTensor, isPositiveInt } from "./layers/layer.js";
+import { getLoss, lossName } from "./losses.js";
+import { getMetric } from "./metrics.js";
+import { getOptimizer, type Optimizer } from "./optimizers.js";
+import type { TrainingConfig } from "../train/step.js";
+import { TrainingSession, type ArrayData, type FitOptions, type History } from "../train/session.js";
+import type { CallbackArg } from "../train/callbacks.js";
+import { getBackend } from "../train/backend.js";
+import type { TypedArray, Backend } from "../train/runner.js";
+import { hostTensor } from "../../ir/tensor.js";
+
+type LossIdentifier = string | ((yTrue: Tensor, yPred: Tensor) => Tensor);
+
+/** model.compile's arguments, as in TF.js (a loss per output may be given as an array). */
+export interface ModelCompileArgs {
+  optimizer: string | Optimizer;
+  loss: LossIdentifier | LossIdentifier[];
+  metrics?: (string | ((yTrue: Tensor, yPred: Tensor) => Tensor))[] | string;
+}
+
+/** model.fit's arguments: TF.js's, plus tfc's `seed` for the shuffles and `checkNumerics`. */
+export interface ModelFitArgs {
+  epochs?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  seed?: number;
+  validationSplit?: number;
+  validationData?: [TensorOrLike | TensorOrLike[], TensorOrLike | TensorOrLike[]];
+  callbacks?: CallbackArg | CallbackArg[];
+  verbose?: number;
+  initialEpoch?: number;
+  checkNumerics?: boolean;
+}
+
+const FIT_KEYS = ["epochs", "batchSize", "shuffle", "seed", "validationSplit", "validationData", "callbacks", "verbose", "initialEpoch", "checkNumerics", "yieldEvery", "classWeight", "sampleWeight", "stepsPerEpoch", "validationSteps"];
 
 let inputCount = 0;
 let modelCount = 0;
@@ -149,6 +183,143 @@ export class LayersModel {
   }
   countParams(): number {
     return this.layers.reduce((n, l) => n + l.countParams(), 0);
+  }
+
+  /** Set by callbacks (earlyStopping) to end fit after the current epoch. */
+  stopTraining = false;
+  /** @internal What compile() settled. */
+  trainingConfig: (TrainingConfig & { lossNames: string[]; metricNames: string[] }) | undefined;
+  private session: { backend: Backend; session: TrainingSession } | undefined;
+
+  get optimizer(): Optimizer | undefined {
+    return this.trainingConfig?.optimizer;
+  }
+
+  /** Choose the optimizer, loss(es) and metrics (TF.js names, Keras aliases accepted). */
+  compile(args: ModelCompileArgs): void {
+    const loc = currentUserLoc();
+    if (!args || args.optimizer === undefined || args.loss === undefined) {
+      throw new TfcError("TFC7096", "model.compile needs an optimizer and a loss, e.g. model.compile({optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy']})", { loc });
+    }
+    if (this.outputs.length === 0) throw new TfcError("TFC5003", `model '${this.name}' has no known input shape: give its first layer an inputShape`, { loc });
+    const lossIds = Array.isArray(args.loss) ? args.loss : this.outputs.map(() => args.loss as LossIdentifier);
+    if (lossIds.length !== this.outputs.length) throw new TfcError("TFC7081", `model '${this.name}' has ${this.outputs.length} outputs but ${lossIds.length} losses were given`, { loc });
+    const losses = lossIds.map((l) => getLoss(l));
+    const lossNames = lossIds.map((l) => lossName(l) ?? (typeof l === "string" ? l : l.name || "loss"));
+    const sparse = lossNames.map((n) => n === "sparseCategoricalCrossentropy");
+    if (sparse.some((x) => x !== sparse[0])) throw new TfcError("TFC7081", "tfc trains multi-output models whose losses are all sparse or all dense", { loc });
+    const metricIds = args.metrics === undefined ? [] : Array.isArray(args.metrics) ? args.metrics : [args.metrics];
+    const metrics = metricIds.map((m) => getMetric(m, lossIds[0], this.outputs[0]!.irType.shape));
+    this.trainingConfig = { optimizer: getOptimizer(args.optimizer), losses, sparseLabels: sparse[0]!, metrics, lossNames, metricNames: metrics.map((m) => m.name) };
+    this.disposeSession();
+  }
+
+  private requireCompiled(what: string): NonNullable<LayersModel["trainingConfig"]> {
+    if (!this.trainingConfig) {
+      throw new TfcError("TFC7097", `call model.compile({optimizer, loss}) before model.${what}()`, { loc: currentUserLoc() });
+    }
+    return this.trainingConfig;
+  }
+
+  /** @internal The compiled training session on the current backend (built on first use; weights copied in). */
+  async trainingSession(backend: Backend = getBackend()): Promise<TrainingSession> {
+    const config = this.requireCompiled("fit");
+    if (this.session?.backend !== backend) {
+      this.disposeSession();
+      this.session = { backend, session: await TrainingSession.create(this, config, backend) };
+    }
+    const session = this.session.session;
+    // Weights may have changed since (setWeights, loading a checkpoint): the variables are the truth between calls.
+    session.writeParams(new Map([...session.program.variables].map(([name, v]) => [name, v.host!.data])));
+    return session;
+  }
+
+  private disposeSession(): void {
+    this.session?.session.dispose();
+    this.session = undefined;
+  }
+
+  /** @internal Tensors (or arrays) for fit/evaluate as flat arrays, checked against the model. */
+  arrayData(x: TensorOrLike | TensorOrLike[], y: TensorOrLike | TensorOrLike[] | undefined, what: string): ArrayData {
+    const loc = currentUserLoc();
+    const config = this.requireCompiled(what);
+    const xs = (this.inputs.length > 1 ? (x as TensorOrLike[]) : [x as TensorOrLike]).map((t, i) => convert(t, this.inputs[i]!.irType.dtype).concrete(what));
+    if (xs.length !== this.inputs.length) throw new TfcError("TFC1010", `model '${this.name}' takes ${this.inputs.length} input(s), got ${xs.length}`, { loc });
+    const n = xs[0]!.shape[0] ?? 0;
+    xs.forEach((t, i) => {
+      const want = this.inputs[i]!.irType.shape;
+      if (t.shape.length !== want.length || want.some((d, k) => d !== BATCH && d !== t.shape[k]) || t.shape[0] !== n) {
+        throw new TfcError("TFC1011", `${what}: input ${i} must have shape [${formatShape(want)}] with ${n} examples, got [${t.shape}]`, { loc });
+      }
+    });
+    const ys: TypedArray[] = [];
+    if (y !== undefined) {
+      const list = (this.outputs.length > 1 ? (y as TensorOrLike[]) : [y as TensorOrLike]).map((t) => convert(t, "f32").concrete(what));
+      if (list.length !== this.outputs.length) throw new TfcError("TFC7098", `model '${this.name}' has ${this.outputs.length} output(s) but ${list.length} label tensor(s) were given`, { loc });
+      list.forEach((t, i) => {
+        const out = this.outputs[i]!.irType.shape;
+        const classes = out[out.length - 1]!;
+        if (t.shape[0] !== n) throw new TfcError("TFC7098", `${what}: the labels hold ${t.shape[0]} examples but the inputs hold ${n}`, { loc });
+        if (config.sparseLabels) {
+          if (!(t.shape.length === 1 || (t.shape.length === 2 && t.shape[1] === 1))) {
+            throw new TfcError("TFC7098", `${what}: sparseCategoricalCrossentropy takes one class index per example ([${n}] or [${n},1]), got labels of shape [${t.shape}]`, { loc });
+          }
+          const bad = t.data.findIndex((v) => !(Number.isInteger(v) && v >= 0 && v < classes));
+          if (bad >= 0) throw new TfcError("TFC7098", `${what}: label ${bad} is ${t.data[bad]}, not a class index in [0, ${classes})`, { loc });
+        } else if (t.shape.length !== out.length || out.some((d, k) => k > 0 && d !== t.shape[k])) {
+          throw new TfcError("TFC7098", `${what}: labels of shape [${t.shape}] do not match the model's output [${formatShape(out)}]${t.shape.length === 1 && classes > 1 ? "; for class indices use loss 'sparseCategoricalCrossentropy' (or one-hot encode them)" : ""}`, { loc });
+        }
+        ys.push(t.data as Float32Array);
+      });
+    }
+    return { xs: xs.map((t) => t.data), ys, n };
+  }
+
+  /** Train on tensors (TF.js's model.fit): compiled train_step on the current backend; returns a History. */
+  async fit(x: TensorOrLike | TensorOrLike[], y: TensorOrLike | TensorOrLike[], args: ModelFitArgs = {}): Promise<History> {
+    const loc = currentUserLoc();
+    for (const key of Object.keys(args)) {
+      if (!FIT_KEYS.includes(key)) throw new TfcError("TFC3002", `unknown fit option '${key}'`, { loc, notes: [`fit options are: ${FIT_KEYS.join(", ")}`] });
+    }
+    for (const key of ["classWeight", "sampleWeight", "stepsPerEpoch", "validationSteps"] as const) {
+      if ((args as Record<string, unknown>)[key] !== undefined) throw new TfcError("TFC3010", `tfc does not support the fit option '${key}' (yet)`, { loc });
+    }
+    const train = this.arrayData(x, y, "fit");
+    const validationData = args.validationData ? this.arrayData(args.validationData[0], args.validationData[1], "fit (validationData)") : undefined;
+    const session = await this.trainingSession();
+    const options: FitOptions = {
+      ...(args.epochs !== undefined ? { epochs: args.epochs } : {}),
+      ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
+      ...(args.shuffle !== undefined ? { shuffle: args.shuffle } : {}),
+      ...(args.seed !== undefined ? { seed: args.seed } : {}),
+      ...(args.validationSplit !== undefined ? { validationSplit: args.validationSplit } : {}),
+      ...(validationData ? { validationData } : {}),
+      ...(args.callbacks !== undefined ? { callbacks: args.callbacks } : {}),
+      ...(args.verbose !== undefined ? { verbose: args.verbose } : {}),
+      ...(args.initialEpoch !== undefined ? { initialEpoch: args.initialEpoch } : {}),
+      ...(args.checkNumerics !== undefined ? { checkNumerics: args.checkNumerics } : {}),
+    };
+    try {
+      return await session.fit(train, options);
+    } catch (e) {
+      if (e instanceof TfcError && !e.loc) e.at(loc);
+      throw e;
+    } finally {
+      session.syncToVariables();
+    }
+  }
+
+  /** Loss and metrics on tensors (TF.js's model.evaluate): a scalar, or [loss, ...metrics] when there are metrics. */
+  async evaluateAsync(x: TensorOrLike | TensorOrLike[], y: TensorOrLike | TensorOrLike[], args: { batchSize?: number } = {}): Promise<Tensor | Tensor[]> {
+    const data = this.arrayData(x, y, "evaluate");
+    const session = await this.trainingSession();
+    const values = session.evaluate(data, args.batchSize ?? 32).map((v) => Tensor.fromHost(hostTensor("f32", [], [v])));
+    return values.length === 1 ? values[0]! : values;
+  }
+
+  /** TF.js's model.evaluate returns scalars synchronously; tfc's compiled evaluation needs `await` (use evaluateAsync or await this). */
+  evaluate(x: TensorOrLike | TensorOrLike[], y: TensorOrLike | TensorOrLike[], args: { batchSize?: number } = {}): Promise<Tensor | Tensor[]> {
+    return this.evaluateAsync(x, y, args);
   }
 
   /** Keras-style summary table (layers, output shapes, parameter counts). */

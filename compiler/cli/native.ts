@@ -22,7 +22,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 let fingerprint: string | undefined;
 /** A hash of the code that turns IR into a library (lowering, kernel IR, LLVM target, C runtime). */
-function compilerFingerprint(): string {
+export function compilerFingerprint(): string {
   if (fingerprint) return fingerprint;
   const h = crypto.createHash("sha256").update(VERSION);
   for (const dir of ["../../passes/lower", "../../ir/kernel", "../../targets/llvm", "../../../runtime/c"].map((d) => path.resolve(here, d))) {

@@ -136,7 +136,7 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
   const updates = split.updates.map((u) => {
     const param = paramIndex(u.param);
     if (param < 0) throw new TfcError("TFC6006", `internal: @${fn.name} updates parameter @${u.param} but never reads it`);
-    return { ...u, param, output: outputs.find(({ b }) => b.ref === u.result)!.i, bytes: sizeExpr(bufs[param]!.size).replace(/\(int64_t\)/g, "") };
+    return { ...u, param, output: outputs.find(({ b }) => b.ref === u.result)!.i, bytes: `${bufs[param]!.size.constant} * ${bufs[param]!.elem === "bool" ? 1 : 4}` };
   });
   const paramList = params.filter(({ b }) => b.role === "param");
   const floatChecks = [
