@@ -163,6 +163,11 @@ export class Variable extends Tensor {
   /** Replace the value: eagerly now; in a traced function, as a parameter update of the compiled function. */
   assign(value: Tensor): void {
     if (!executingEagerly()) return assignVariable(this, value);
+    this.write(value);
+  }
+
+  /** @internal Replace the value now, whatever the context (setWeights, loading, training results). */
+  write(value: Tensor): void {
     const h = value.concrete("assign");
     if (h.dtype !== this.irType.dtype || h.shape.length !== this.irType.shape.length || h.shape.some((d, i) => d !== this.irType.shape[i])) {
       throw new TfcError("TFC2012", `cannot assign ${formatType({ dtype: h.dtype, shape: h.shape })} to variable '${this.name}' of type ${formatType(this.irType)}`, {

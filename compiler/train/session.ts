@@ -94,7 +94,7 @@ export class TrainingSession {
   syncToVariables(): void {
     for (const [name, data] of this.runner.readParams()) {
       const v = this.program.variables.get(name);
-      if (v) v.assign(Tensor.fromHost(hostTensor(v.irType.dtype, [...v.irType.shape], data)));
+      if (v) v.write(Tensor.fromHost(hostTensor(v.irType.dtype, [...v.irType.shape], data)));
     }
   }
 

@@ -80,13 +80,15 @@ export function buildTrainingProgram(model: LayersModel, config: TrainingConfig)
   const metricValues = (ys: Tensor[], preds: Tensor[]): Tensor[] => config.metrics.map((m) => ops.mean(m.fn(ys[0]!, preds[0]!)));
 
   const train = trace("train_step", (xs, ys) => {
+    // Metrics see the predictions before the update, as in TF.js; cse merges this forward pass
+    // with the one inside the gradient.
+    const metrics = metricValues(ys, model.run(xs));
     const { value, grads } = variableGradsMap(() => totalLoss(ys, model.run(xs)), trainable);
     for (const v of trainable) {
       if (!grads.has(v)) throw new TfcError("TFC7083", `the loss does not depend on weight '${v.name}', so it cannot be trained; mark its layer trainable: false`);
     }
     config.optimizer.applyGradients(grads);
-    // The forward pass again for the metrics: cse merges it with the one inside the gradient.
-    return [value, ...metricValues(ys, model.run(xs))];
+    return [value, ...metrics];
   });
   const evalFn = trace("eval_step", (xs, ys) => {
     const preds = model.run(xs);

@@ -204,6 +204,8 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
       const output: KProgramBuffer = { name: `out_${fn.resultNames[i] ?? i}`, elem: buf.elem, size: buf.size, role: "output", ref: i };
       buffers[index] = output;
       for (const l of launches) (l.buffers as KProgramBuffer[]).forEach((b, k, arr) => b === buf && (arr[k] = output));
+      // A value returned twice (a loss that is also a metric) is copied into its second output.
+      bufferOf.set(r, output);
       outputs.push(output);
       return;
     }

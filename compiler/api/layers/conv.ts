@@ -11,6 +11,7 @@ import * as ops from "../ops.js";
 import type { Tensor, Variable } from "../tensor.js";
 import { Layer, isPositiveInt, normalizeArgs, requireArg, type BaseLayerArgs, type WithKerasAliases } from "./layer.js";
 import type { Activation, InitializerSpec } from "./core.js";
+import { initializerToConfig, type LayerConfig } from "../io/keras-objects.js";
 
 type Size2 = number | [number, number];
 const pair = (v: Size2): [number, number] => (typeof v === "number" ? [v, v] : v);
@@ -54,7 +55,8 @@ abstract class Conv extends Layer {
   protected readonly kernelSize: [number, number];
   private readonly useBias: boolean;
   private readonly activation: (x: Tensor) => Tensor;
-  private readonly kernelInit: Initializer;
+  private readonly activationName: string;
+  protected readonly kernelInit: Initializer;
   private readonly biasInit: Initializer;
   protected kernel!: Variable;
   private bias: Variable | undefined;
@@ -69,8 +71,25 @@ abstract class Conv extends Layer {
     this.dilations = pair(args.dilationRate ?? 1);
     this.useBias = args.useBias ?? true;
     this.activation = getActivation(args.activation);
+    this.activationName = args.activation ?? "linear";
     this.kernelInit = resolveInitializer(kernelInitializer, "glorotUniform");
     this.biasInit = resolveInitializer(args.biasInitializer, "zeros");
+  }
+
+  /** The options both convolutions write (TF.js's BaseConv config); subclasses add their kernel's. */
+  protected convConfig(): LayerConfig {
+    return {
+      kernelSize: [...this.kernelSize],
+      strides: [...this.strides],
+      padding: this.padding,
+      dataFormat: "channelsLast",
+      dilationRate: [...this.dilations],
+      activation: this.activationName,
+      useBias: this.useBias,
+      biasInitializer: initializerToConfig(this.biasInit, `layer '${this.name}' biasInitializer`),
+      biasRegularizer: null, activityRegularizer: null, biasConstraint: null,
+      ...super.getConfig(),
+    };
   }
 
   /** Kernel weight name and shape, and the number of output channels, for `inChannels` inputs. */
@@ -104,6 +123,14 @@ export class Conv2D extends Conv {
     super("Conv2D", args, args.kernelInitializer);
     this.filters = requireArg("Conv2D", args as unknown as Record<string, unknown>, "filters", isPositiveInt, "a positive integer");
   }
+  override getConfig(): LayerConfig {
+    return {
+      filters: this.filters,
+      kernelInitializer: initializerToConfig(this.kernelInit, `layer '${this.name}' kernelInitializer`),
+      kernelRegularizer: null, kernelConstraint: null,
+      ...this.convConfig(),
+    };
+  }
   protected kernelSpec(inChannels: number) {
     return { name: "kernel", shape: [...this.kernelSize, inChannels, this.filters], outChannels: this.filters };
   }
@@ -123,6 +150,14 @@ export class DepthwiseConv2D extends Conv {
     const args = normalizeArgs("DepthwiseConv2D", config, [...CONV_KEYS, "depthMultiplier", "depthwiseInitializer"]);
     super("DepthwiseConv2D", args, args.depthwiseInitializer);
     this.depthMultiplier = args.depthMultiplier ?? 1;
+  }
+  override getConfig(): LayerConfig {
+    return {
+      ...this.convConfig(),
+      depthMultiplier: this.depthMultiplier,
+      depthwiseInitializer: initializerToConfig(this.kernelInit, `layer '${this.name}' depthwiseInitializer`),
+      depthwiseRegularizer: null, depthwiseConstraint: null,
+    };
   }
   protected kernelSpec(inChannels: number) {
     return { name: "depthwise_kernel", shape: [...this.kernelSize, inChannels, this.depthMultiplier], outChannels: inChannels * this.depthMultiplier };
@@ -153,6 +188,9 @@ abstract class Pooling2D extends Layer {
   }
   protected override build([x]: readonly TensorType[]): void {
     requireImage(this.className, x!);
+  }
+  override getConfig(): LayerConfig {
+    return { poolSize: [...this.poolSize], padding: this.padding, strides: [...this.strides], dataFormat: "channelsLast", ...super.getConfig() };
   }
 }
 
@@ -185,6 +223,9 @@ export class GlobalAveragePooling2D extends Layer {
   }
   protected call([x]: Tensor[]): Tensor {
     return ops.mean(x!, [1, 2]);
+  }
+  override getConfig(): LayerConfig {
+    return { dataFormat: "channelsLast", ...super.getConfig() };
   }
 }
 
@@ -232,6 +273,22 @@ export class BatchNormalization extends Layer {
     if (this.args.center ?? true) this.beta = this.addWeight("beta", [c], this.inits[1]);
     this.movingMean = this.addWeight("moving_mean", [c], this.inits[2], false);
     this.movingVariance = this.addWeight("moving_variance", [c], this.inits[3], false);
+  }
+  override getConfig(): LayerConfig {
+    const init = (i: number, what: string) => initializerToConfig(this.inits[i]!, `layer '${this.name}' ${what}`);
+    return {
+      axis: this.args.axis ?? -1,
+      momentum: this.args.momentum ?? 0.99,
+      epsilon: this.args.epsilon ?? 0.001,
+      center: this.args.center ?? true,
+      scale: this.args.scale ?? true,
+      betaInitializer: init(1, "betaInitializer"),
+      gammaInitializer: init(0, "gammaInitializer"),
+      movingMeanInitializer: init(2, "movingMeanInitializer"),
+      movingVarianceInitializer: init(3, "movingVarianceInitializer"),
+      betaRegularizer: null, gammaRegularizer: null, betaConstraint: null, gammaConstraint: null,
+      ...super.getConfig(),
+    };
   }
   protected call([x]: Tensor[]): Tensor {
     return ops.batchNorm(x!, this.movingMean, this.movingVariance, this.beta, this.gamma, this.args.epsilon ?? 0.001);

@@ -9,6 +9,7 @@ import { getActivation, type ActivationIdentifier } from "../activations.js";
 import { resolveInitializer, type InitializerIdentifier, type InitializerObject } from "../initializers.js";
 import * as ops from "../ops.js";
 import type { Tensor, Variable } from "../tensor.js";
+import { initializerToConfig, type LayerConfig } from "../io/keras-objects.js";
 import { Layer, isPositiveInt, normalizeArgs, requireArg, type BaseLayerArgs, type WithKerasAliases } from "./layer.js";
 
 export type Activation = ActivationIdentifier | (string & {});
@@ -26,6 +27,7 @@ export interface DenseLayerArgs extends BaseLayerArgs {
 export class Dense extends Layer {
   readonly units: number;
   private readonly activation: (x: Tensor) => Tensor;
+  private readonly activationName: string;
   private readonly useBias: boolean;
   private readonly kernelInit: Initializer;
   private readonly biasInit: Initializer;
@@ -38,9 +40,22 @@ export class Dense extends Layer {
     super("Dense", args);
     this.units = requireArg("Dense", args as unknown as Record<string, unknown>, "units", isPositiveInt, "a positive integer");
     this.activation = getActivation(args.activation);
+    this.activationName = args.activation ?? "linear";
     this.useBias = args.useBias ?? true;
     this.kernelInit = resolveInitializer(args.kernelInitializer, "glorotUniform");
     this.biasInit = resolveInitializer(args.biasInitializer, "zeros");
+  }
+
+  override getConfig(): LayerConfig {
+    return {
+      units: this.units,
+      activation: this.activationName,
+      useBias: this.useBias,
+      kernelInitializer: initializerToConfig(this.kernelInit, `layer '${this.name}' kernelInitializer`),
+      biasInitializer: initializerToConfig(this.biasInit, `layer '${this.name}' biasInitializer`),
+      kernelRegularizer: null, biasRegularizer: null, activityRegularizer: null, kernelConstraint: null, biasConstraint: null,
+      ...super.getConfig(),
+    };
   }
 
   protected override build([x]: readonly TensorType[]): void {
@@ -60,8 +75,14 @@ export class Dense extends Layer {
 }
 
 export class Flatten extends Layer {
-  constructor(config: WithKerasAliases<BaseLayerArgs> = {}) {
-    super("Flatten", normalizeArgs("Flatten", config, ["dataFormat"]));
+  private readonly dataFormat: string | undefined;
+  constructor(config: WithKerasAliases<BaseLayerArgs & { dataFormat?: "channelsLast" }> = {}) {
+    const args = normalizeArgs("Flatten", config, ["dataFormat"]);
+    super("Flatten", args);
+    this.dataFormat = args.dataFormat;
+  }
+  override getConfig(): LayerConfig {
+    return { ...(this.dataFormat !== undefined ? { dataFormat: this.dataFormat } : {}), ...super.getConfig() };
   }
   protected call([x]: Tensor[]): Tensor {
     if (x!.rank < 2) throw new TfcError("TFC2001", `Flatten expects input of rank 2 or more, got ${formatType(x!.irType)}`, { loc: currentUserLoc() });
@@ -79,6 +100,9 @@ export class Reshape extends Layer {
     super("Reshape", args);
     this.targetShape = requireArg("Reshape", args as unknown as Record<string, unknown>, "targetShape", Array.isArray, "an array of sizes");
   }
+  override getConfig(): LayerConfig {
+    return { targetShape: [...this.targetShape], ...super.getConfig() };
+  }
   protected call([x]: Tensor[]): Tensor {
     return ops.reshape(x!, [-1, ...this.targetShape]);
   }
@@ -91,10 +115,17 @@ export interface DropoutLayerArgs extends BaseLayerArgs {
 }
 export class Dropout extends Layer {
   readonly rate: number;
+  private readonly noiseShape: number[] | undefined;
+  private readonly seed: number | undefined;
   constructor(config: WithKerasAliases<DropoutLayerArgs>) {
     const args = normalizeArgs("Dropout", config, ["rate", "noiseShape", "seed"]);
     super("Dropout", args);
     this.rate = requireArg("Dropout", args as unknown as Record<string, unknown>, "rate", (v) => typeof v === "number" && v >= 0 && v < 1, "a number in [0, 1)");
+    this.noiseShape = args.noiseShape;
+    this.seed = args.seed;
+  }
+  override getConfig(): LayerConfig {
+    return { rate: this.rate, noiseShape: this.noiseShape ? [...this.noiseShape] : null, seed: this.seed ?? null, ...super.getConfig() };
   }
   protected call([x]: Tensor[]): Tensor {
     return ops.dropout(x!, this.rate);
@@ -106,10 +137,15 @@ export interface ActivationLayerArgs extends BaseLayerArgs {
 }
 export class ActivationLayer extends Layer {
   private readonly fn: (x: Tensor) => Tensor;
+  private readonly activationName: string;
   constructor(config: WithKerasAliases<ActivationLayerArgs>) {
     const args = normalizeArgs("Activation", config, ["activation"]);
     super("Activation", args);
-    this.fn = getActivation(requireArg("Activation", args as unknown as Record<string, unknown>, "activation", (v) => typeof v === "string", "an activation name"));
+    this.activationName = requireArg("Activation", args as unknown as Record<string, unknown>, "activation", (v) => typeof v === "string", "an activation name");
+    this.fn = getActivation(this.activationName);
+  }
+  override getConfig(): LayerConfig {
+    return { activation: this.activationName, ...super.getConfig() };
   }
   protected call([x]: Tensor[]): Tensor {
     return this.fn(x!);
@@ -140,6 +176,17 @@ export class Embedding extends Layer {
   protected override build(): void {
     this.embeddings = this.addWeight("embeddings", [this.args.inputDim, this.args.outputDim], this.embeddingsInit);
   }
+  override getConfig(): LayerConfig {
+    return {
+      inputDim: this.args.inputDim,
+      outputDim: this.args.outputDim,
+      embeddingsInitializer: initializerToConfig(this.embeddingsInit, `layer '${this.name}' embeddingsInitializer`),
+      embeddingsRegularizer: null, activityRegularizer: null, embeddingsConstraint: null,
+      maskZero: this.args.maskZero ?? null,
+      inputLength: this.args.inputLength ?? null,
+      ...super.getConfig(),
+    };
+  }
   protected call([x]: Tensor[]): Tensor {
     return ops.gather(this.embeddings, ops.cast(x!, "int32"), 0);
   }
@@ -164,6 +211,9 @@ export class Concatenate extends Layer {
     const args = normalizeArgs("Concatenate", config, ["axis"]);
     super("Concatenate", args);
     this.axis = args.axis ?? -1;
+  }
+  override getConfig(): LayerConfig {
+    return { axis: this.axis, ...super.getConfig() };
   }
   protected call(inputs: Tensor[]): Tensor {
     if (inputs.length < 2) throw new TfcError("TFC2014", `Concatenate needs at least 2 inputs, got ${inputs.length}`, { loc: currentUserLoc() });

@@ -11,6 +11,7 @@ import { TraceContext, withContext } from "../context.js";
 import { Tensor, Variable } from "../tensor.js";
 import { toIRDType, fromIRDType, type DataType } from "../dtypes.js";
 import { warn } from "../warnings.js";
+import type { LayerConfig } from "../io/keras-objects.js";
 
 /** Turns camelCase keys into their Keras snake_case aliases, as optional keys of the same type. */
 type CamelToSnake<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${CamelToSnake<T>}` : S;
@@ -167,7 +168,21 @@ export abstract class Layer {
     if (weights.length !== this.weightList.length) {
       throw new TfcError("TFC2013", `layer '${this.name}' has ${this.weightList.length} weights, ${weights.length} were given`, { loc: currentUserLoc() });
     }
-    weights.forEach((w, i) => this.weightList[i]!.assign(w));
+    weights.forEach((w, i) => this.weightList[i]!.write(w));
+  }
+
+  /**
+   * The layer's Keras config in TF.js's camelCase keys, as TF.js's `getConfig()` returns it; the
+   * checkpoint writer (io/layers-format.ts) turns it into model.json's snake_case. Each layer
+   * class adds its options to these base ones.
+   */
+  getConfig(): LayerConfig {
+    const config: LayerConfig = { name: this.name, trainable: this.trainable };
+    if (this.batchInputShape) {
+      config.batchInputShape = this.batchInputShape.map((d) => (d === BATCH ? null : d));
+      config.dtype = fromIRDType(this.inputDType);
+    }
+    return config;
   }
 
   /** Apply to concrete or traced tensors (computes now) or to symbolic tensors (records a graph node). */
