@@ -26,6 +26,9 @@ export { train, Optimizer } from "./optimizers.js";
 export { callbacks, Callback, EarlyStopping, type CustomCallbackArgs } from "../train/callbacks.js";
 export { setBackend, getBackend } from "../train/backend.js";
 export type { History } from "../train/session.js";
+export * as data from "../data/index.js";
+export * as io from "./io/index.js";
+export { loadLayersModel } from "./io/files.js";
 export type { ModelCompileArgs, ModelFitArgs } from "./models.js";
 
 export const version = { tfc: "0.1.0" };

@@ -143,8 +143,7 @@ export function computeWeightedLoss(losses: TensorOrLike, weights?: Weights, red
       return sum(weighted);
     case Reduction.MEAN: {
       if (!w) return mean(weighted);
-      const static_ = !l.shape.includes(BATCH) && !w.shape.includes(BATCH);
-      if (static_) {
+      if (!l.shape.includes(BATCH) && !w.shape.includes(BATCH)) {
         const factor = l.size / w.size;
         const result = div(sum(weighted), sum(w));
         return factor > 1 ? div(result, factor) : result;

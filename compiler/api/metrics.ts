@@ -7,7 +7,7 @@
 // per batch, then average the batch values weighted by batch size over the epoch (BaseLogger);
 // fit in tfc must do the same for its History to match.
 
-import { Tensor } from "./tensor.js";
+import type { Tensor } from "./tensor.js";
 import { add, argMax, cast, convert, div, equal, greater, logicalAnd, mean, square, sub, sum, where, type TensorOrLike } from "./ops.js";
 import * as L from "./losses.js";
 
@@ -137,7 +137,7 @@ export function getMetric(
     const loss = lossIdentifier === undefined ? undefined : L.lossName(lossIdentifier);
     const last = outputShape?.[outputShape.length - 1];
     let fn: L.LossOrMetricFn;
-    if (loss === "binaryCrossentropy") fn = isAccuracy ? binaryAccuracy : binaryCrossentropy;
+    if (last === 1 || loss === "binaryCrossentropy") fn = isAccuracy ? binaryAccuracy : binaryCrossentropy;
     else if (loss === "sparseCategoricalCrossentropy") fn = isAccuracy ? sparseCategoricalAccuracy : sparseCategoricalCrossentropy;
     else fn = isAccuracy ? categoricalAccuracy : categoricalCrossentropy;
     return { name: isAccuracy ? "acc" : "ce", fn };

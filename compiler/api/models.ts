@@ -19,6 +19,8 @@ import type { CallbackArg } from "../train/callbacks.js";
 import { getBackend } from "../train/backend.js";
 import type { TypedArray, Backend } from "../train/runner.js";
 import { hostTensor } from "../../ir/tensor.js";
+import { saveLayersModel, type SaveResult } from "./io/files.js";
+import { saveTraining } from "../train/checkpoint.js";
 
 type LossIdentifier = string | ((yTrue: Tensor, yPred: Tensor) => Tensor);
 
@@ -210,7 +212,7 @@ export class LayersModel {
     if (sparse.some((x) => x !== sparse[0])) throw new TfcError("TFC7081", "tfc trains multi-output models whose losses are all sparse or all dense", { loc });
     const metricIds = args.metrics === undefined ? [] : Array.isArray(args.metrics) ? args.metrics : [args.metrics];
     const metrics = metricIds.map((m) => getMetric(m, lossIds[0], this.outputs[0]!.irType.shape));
-    this.trainingConfig = { optimizer: getOptimizer(args.optimizer), losses, sparseLabels: sparse[0]!, metrics, lossNames, metricNames: metrics.map((m) => m.name) };
+    this.trainingConfig = { optimizer: getOptimizer(args.optimizer), losses, sparseLabels: sparse[0]!, metrics, lossNames, metricNames: metrics.map((m) => m.name), compiledAt: loc };
     this.disposeSession();
   }
 
@@ -320,6 +322,21 @@ export class LayersModel {
   /** TF.js's model.evaluate returns scalars synchronously; tfc's compiled evaluation needs `await` (use evaluateAsync or await this). */
   evaluate(x: TensorOrLike | TensorOrLike[], y: TensorOrLike | TensorOrLike[], args: { batchSize?: number } = {}): Promise<Tensor | Tensor[]> {
     return this.evaluateAsync(x, y, args);
+  }
+
+  /**
+   * Save in TF.js's Layers format: `model.save('file://dir')` (or a directory path) writes
+   * dir/model.json and the weights, atomically; includeOptimizer adds the optimizer state.
+   */
+  async save(handlerOrURL: string, config: { includeOptimizer?: boolean } = {}): Promise<SaveResult> {
+    if (typeof handlerOrURL !== "string") {
+      throw new TfcError("TFC3010", "tfc saves to a directory ('file://path' or a path); TF.js IOHandlers are not supported (yet)", { loc: currentUserLoc() });
+    }
+    const dir = handlerOrURL.replace(/^file:\/\//, "");
+    if (config.includeOptimizer && this.trainingConfig) {
+      return saveTraining(this, await this.trainingSession(this.session?.backend ?? getBackend()), dir);
+    }
+    return saveLayersModel(this, dir);
   }
 
   /** Keras-style summary table (layers, output shapes, parameter counts). */

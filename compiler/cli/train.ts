@@ -9,12 +9,10 @@ import { loadModelFile } from "../frontend/load.js";
 import { LayersModel } from "../api/models.js";
 import { loadMnist } from "../data/mnist.js";
 import { csvTensors } from "../data/csv.js";
-import { saveLayersModel, loadWeightsInto } from "../api/io/files.js";
-import { Tensor } from "../api/tensor.js";
-import { hostTensor } from "../../ir/tensor.js";
+import { loadWeightsInto } from "../api/io/files.js";
+import { saveTraining, restoreTraining } from "../train/checkpoint.js";
 import { backendNamed } from "../train/backend.js";
 import type { ArrayData, History } from "../train/session.js";
-import type { TrainingSession } from "../train/session.js";
 import type { Logs } from "../train/callbacks.js";
 
 export interface TrainCliOptions {
@@ -98,26 +96,6 @@ function readData(model: LayersModel, opts: TrainCliOptions, split: "train" | "t
   return { train: { xs: [csv.xs.subarray(0, n * row)], ys: [labels], n }, name: opts.data };
 }
 
-/** Model weights and optimizer state (everything else the session holds) into a checkpoint directory. */
-async function saveCheckpoint(session: TrainingSession, model: LayersModel, dir: string, epoch: number, seed: number): Promise<void> {
-  session.syncToVariables();
-  const weightNames = new Set(model.weights.map((w) => w.name));
-  const params = session.readParams();
-  const optimizer = model.trainingConfig!.optimizer;
-  const state = [...params]
-    .filter(([name]) => !weightNames.has(name))
-    .map(([name, data]) => {
-      const v = session.program.variables.get(name)!;
-      return { name, tensor: Tensor.fromHost(hostTensor(v.irType.dtype, [...v.irType.shape], data)) };
-    });
-  await saveLayersModel(model, dir, {
-    optimizer: { getClassName: () => optimizer.getClassName(), getConfig: () => optimizer.getConfig(), getWeights: () => state },
-    loss: model.trainingConfig!.lossNames[0]!,
-    metrics: model.trainingConfig!.metricNames,
-    userDefinedMetadata: { tfc: { epoch, seed, generatedBy: "tfc train" } },
-  });
-}
-
 export async function trainCommand(file: string, opts: TrainCliOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<History> {
   const backend = backendNamed(opts.target);
   const model = compiledModel(file, opts.export);
@@ -131,17 +109,9 @@ export async function trainCommand(file: string, opts: TrainCliOptions, write: (
   let initialEpoch = 0;
   const session = await model.trainingSession(backend);
   if (opts.resume) {
-    const extras = await loadWeightsInto(model, opts.resume);
-    const meta = (extras.userDefinedMetadata as { tfc?: { epoch?: number; seed?: number } } | undefined)?.tfc;
-    initialEpoch = (meta?.epoch ?? -1) + 1;
-    if (meta?.seed !== undefined) seed = meta.seed;
-    const params = new Map(model.weights.map((w) => [w.name, w.host!.data]));
-    for (const t of extras.optimizerWeights ?? []) {
-      const v = session.program.variables.get(t.name);
-      if (!v) throw new TfcError("TFC7021", `checkpoint ${opts.resume} holds optimizer state '${t.name}', which this model's ${model.trainingConfig!.optimizer.getClassName()} optimizer does not have (was it trained with another optimizer?)`);
-      params.set(t.name, t.tensor.dataSync());
-    }
-    session.writeParams(params);
+    const state = await restoreTraining(model, session, opts.resume);
+    initialEpoch = state.epoch + 1;
+    seed = state.seed;
     if (initialEpoch >= epochs) write(`${opts.resume} already holds ${initialEpoch} epoch(s); nothing to do for --epochs ${epochs}\n`);
   }
   const out = { write, isTTY: Boolean(process.stdout.isTTY) && !opts.json };
@@ -156,7 +126,7 @@ export async function trainCommand(file: string, opts: TrainCliOptions, write: (
     out: opts.json ? { write: (s) => process.stderr.write(s), isTTY: false } : out,
     ...(data.test ? { validationData: data.test } : opts.validationSplit ? { validationSplit: Number(opts.validationSplit) } : {}),
     ...(opts.checkNumerics ? { checkNumerics: true } : {}),
-    ...(opts.save ? { onEpochSaved: (epoch: number) => saveCheckpoint(session, model, opts.save!, epoch, seed) } : {}),
+    ...(opts.save ? { onEpochSaved: async (epoch: number) => void (await saveTraining(model, session, opts.save!, { epoch, seed })) } : {}),
   });
   session.syncToVariables();
   const seconds = (Date.now() - started) / 1000;

@@ -24,8 +24,29 @@ export function hasUserFiles(): boolean {
   return userFiles.size > 0;
 }
 
+let fallback: SourceLoc | undefined;
+
+/**
+ * Run `fn` with `loc` as the location of whatever it does that no user frame is on the stack for:
+ * a layer's ops traced from the compiler (the layer's creation site), a training step's loss and
+ * optimizer ops (the model.compile call).
+ */
+export function withFallbackLoc<T>(loc: SourceLoc | undefined, fn: () => T): T {
+  const saved = fallback;
+  fallback = loc ?? saved;
+  try {
+    return fn();
+  } finally {
+    fallback = saved;
+  }
+}
+
 /** The innermost frame of the current stack that lies in user code, mapped to the .ts source. */
 export function currentUserLoc(): SourceLoc | undefined {
+  return stackUserLoc() ?? fallback;
+}
+
+function stackUserLoc(): SourceLoc | undefined {
   if (userFiles.size === 0) return undefined;
   const saved = Error.prepareStackTrace;
   const savedLimit = Error.stackTraceLimit;
@@ -34,7 +55,7 @@ export function currentUserLoc(): SourceLoc | undefined {
     Error.stackTraceLimit = 64;
     Error.prepareStackTrace = (_e, s) => s;
     const holder: { stack?: NodeJS.CallSite[] } = {};
-    Error.captureStackTrace(holder, currentUserLoc);
+    Error.captureStackTrace(holder, stackUserLoc);
     sites = holder.stack ?? [];
   } finally {
     Error.prepareStackTrace = saved;

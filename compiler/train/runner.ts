@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { updatedParam, type Func, type Module } from "../../ir/ir.js";
-import { TfcError } from "../../ir/errors.js";
+import { TfcError, type SourceLoc } from "../../ir/errors.js";
 import { evalOp, type ParamValues } from "../../ir/interpreter.js";
 import { hostTensor, type HostTensor } from "../../ir/tensor.js";
 import { BATCH, formatType, type TensorType } from "../../ir/types.js";
@@ -25,8 +25,8 @@ export type StepName = "train_step" | "eval_step" | "predict";
 
 /** A step stopped by the numerics check: nothing was updated; `step` counts from the call's first. */
 export class NumericsError extends TfcError {
-  constructor(message: string, readonly step: number) {
-    super("TFC7090", message);
+  constructor(message: string, readonly step: number, loc?: SourceLoc) {
+    super("TFC7090", message, loc ? { loc } : {});
   }
 }
 
@@ -98,7 +98,7 @@ export class InterpRunner implements StepRunner {
     for (const op of fn.body) {
       const value = op.name === "param" ? this.params.get(op.attrs["name"] as string)! : evalOp(op.name, op.operands.map((o) => env.get(o.id)!), op.attrs);
       if (this.check && value.dtype === "f32" && !value.data.every((x) => Number.isFinite(x))) {
-        throw new NumericsError(numericsMessage(op.name, op.loc, formatType(op.result.type)), step);
+        throw new NumericsError(numericsMessage(op.name, formatType(op.result.type)), step, op.loc);
       }
       env.set(op.result.id, value);
     }
@@ -127,8 +127,8 @@ export class InterpRunner implements StepRunner {
   dispose(): void {}
 }
 
-export function numericsMessage(op: string, loc: { file: string; line: number; column: number } | undefined, type: string): string {
-  return `a NaN or infinity appeared in '${op}' (${type})${loc ? ` at ${loc.file}:${loc.line}:${loc.column}` : ""}`;
+export function numericsMessage(op: string, type: string): string {
+  return `a NaN or infinity first appeared in the result of '${op}' (${type}); the step was not applied`;
 }
 
 /** Where a function's build is cached: the hash of its IR (not its weights), the target and the compiler's own code. */

@@ -5,7 +5,8 @@
 // variables, so every target runs the same step and checkpoints read them by name.
 
 import { Module, type Func } from "../../ir/ir.js";
-import { TfcError } from "../../ir/errors.js";
+import { TfcError, type SourceLoc } from "../../ir/errors.js";
+import { withFallbackLoc } from "../frontend/location.js";
 import { BATCH, type TensorType } from "../../ir/types.js";
 import { runPipeline } from "../../passes/manager.js";
 import { TraceContext, withContext } from "../api/context.js";
@@ -28,6 +29,8 @@ export interface TrainingConfig {
   readonly sparseLabels: boolean;
   /** Metrics of the first output, with their History names ('acc', 'mse', …). */
   readonly metrics: readonly { readonly name: string; readonly fn: MetricFn }[];
+  /** Where model.compile was called: the source location of the loss and optimizer ops. */
+  readonly compiledAt?: SourceLoc | undefined;
 }
 
 export interface TrainingProgram {
@@ -69,7 +72,7 @@ export function buildTrainingProgram(model: LayersModel, config: TrainingConfig)
     const t = new TraceContext(module, fnName, declare);
     const xs = model.inputs.map((s) => t.arg(sanitize(s.name), s.irType));
     const ys = withLabels ? labels.map((type, i) => t.arg(labels.length === 1 ? "labels" : `labels_${i}`, type)) : [];
-    const outs = withContext(t, () => body(xs, ys));
+    const outs = withFallbackLoc(config.compiledAt, () => withContext(t, () => body(xs, ys)));
     const updates = t.updateResults();
     const names = withLabels ? ["loss", ...config.metrics.map((m) => sanitize(m.name))] : model.outputs.map((o, i) => (o.sourceLayer ? sanitize(o.sourceLayer.name) : `output_${i}`));
     const fn = t.builder.finish([...outs.map((o) => t.valueOf(o)), ...updates.values], [...names, ...updates.names]);

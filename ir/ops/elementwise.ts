@@ -172,10 +172,8 @@ export const abs = defineOp({
   traits: ["pure", "elementwise"],
   type: unaryType("abs", NUMERIC),
   scalar: (s, [x]) => s.abs(x!),
-  // g·sign(x), with abs'(0) = 0 as in TF.js.
-  vjp: unaryVjp((b, x, _y, g): Value =>
-    b.op("select", [positive(b, x), g, b.op("select", [b.op("less", [x, k(b, 0)]), op1(b, "neg", g), k(b, 0)])]),
-  ),
+  // g·step(x, -1): g where x > 0, else -g — abs'(0) = -1, as TF.js's abs gradient has it.
+  vjp: unaryVjp((b, x, _y, g): Value => b.op("select", [positive(b, x), g, op1(b, "neg", g)])),
 });
 export const square = defineOp({
   name: "square",

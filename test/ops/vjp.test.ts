@@ -294,7 +294,7 @@ describe("VJP semantics at ties and zeros", () => {
     assert.deepEqual(Array.from(dx!.data), [12, 8, 6, 0, 10, 0, 0, 0, 0]);
   });
 
-  it("maximum sends a tie's gradient to lhs, minimum too; relu'(0) = abs'(0) = 0", () => {
+  it("maximum sends a tie's gradient to lhs, minimum too; relu'(0) = 0 and abs'(0) = -1 (TF.js's step(x, -1))", () => {
     const a = f32([3], [1, 2, 3]);
     const b = f32([3], [1, 5, 0]);
     const g = f32([3], [1, 1, 1]);
@@ -303,7 +303,7 @@ describe("VJP semantics at ties and zeros", () => {
     const [ma, mb] = vjpAt("minimum", [a, b], g);
     assert.deepEqual([Array.from(ma!.data), Array.from(mb!.data)], [[1, 1, 0], [0, 0, 1]]);
     assert.deepEqual(Array.from(vjpAt("relu", [f32([3], [-1, 0, 2])], g)[0]!.data), [0, 0, 1]);
-    assert.deepEqual(Array.from(vjpAt("abs", [f32([3], [-1, 0, 2])], g)[0]!.data), [-1, 0, 1]);
+    assert.deepEqual(Array.from(vjpAt("abs", [f32([3], [-1, 0, 2])], g)[0]!.data), [-1, -1, 1]);
   });
 
   it("max_pool gives a tied window's gradient to its first maximum; max reductions to every tie (TF.js)", () => {

@@ -6,7 +6,7 @@
 import { Module, type Initializer } from "../../../ir/ir.js";
 import { TfcError, closest, type SourceLoc } from "../../../ir/errors.js";
 import { BATCH, formatType, type DType, type TensorType } from "../../../ir/types.js";
-import { currentUserLoc } from "../../frontend/location.js";
+import { currentUserLoc, withFallbackLoc } from "../../frontend/location.js";
 import { TraceContext, withContext } from "../context.js";
 import { Tensor, Variable } from "../tensor.js";
 import { toIRDType, fromIRDType, type DataType } from "../dtypes.js";
@@ -203,7 +203,7 @@ export abstract class Layer {
         this.built = true;
         if (this.pendingWeights) this.setWeights(this.pendingWeights);
       }
-      return this.call(inputs);
+      return withFallbackLoc(this.createdAt, () => this.call(inputs));
     } catch (e) {
       if (e instanceof TfcError && !e.message.startsWith(`layer '`)) {
         (e as { message: string }).message = `layer '${this.name}' (${this.className}): ${e.message}`;
