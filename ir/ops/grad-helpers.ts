@@ -257,18 +257,22 @@ function scatterTaps(b: FuncBuilder, parts: readonly Value[], offsets: readonly 
 /** Lowest finite f32: pads max_pool's input so padding never wins (a finite value keeps every backend's constants plain). */
 const LOWEST_F32 = -3.4028234663852886e38;
 
-/** max_pool: each window's gradient goes to its maximum, the first one in row-major order on ties (as TF). */
-export function maxPoolGrad(b: FuncBuilder, x: Value, y: Value, g: Value, w: WindowGeometry): Value {
-  const { xp, height, width } = padForTaps(b, x, w, LOWEST_F32);
-  const all = taps(w);
+/**
+ * The VJP of max_pool_grad with respect to dy: each window takes `gx` (the gradient flowing into
+ * max_pool_grad's result, shaped like x) at the window's first maximum — the same selection
+ * max_pool_grad scatters with, so the pair is an exact adjoint. `y` is max_pool(x).
+ */
+export function maxPoolGradDyGrad(b: FuncBuilder, x: Value, y: Value, gx: Value, w: WindowGeometry): Value {
+  const { xp } = padForTaps(b, x, w, LOWEST_F32);
+  const { xp: gp } = padForTaps(b, gx, w);
   let taken: Value | undefined;
-  const parts = all.map((t) => {
+  const parts = taps(w).map((t) => {
     const hit = b.op("equal", [extractTap(b, xp, t.offY, t.offX, w.outH, w.outW, w.stride[0], w.stride[1]), y]);
     const first = taken ? b.op("logical_and", [hit, b.op("logical_not", [taken])]) : hit;
     taken = taken ? b.op("logical_or", [taken, hit]) : hit;
-    return b.op("select", [first, g, scalar(b, 0)]);
+    return b.op("select", [first, extractTap(b, gp, t.offY, t.offX, w.outH, w.outW, w.stride[0], w.stride[1]), scalar(b, 0)]);
   });
-  return scatterTaps(b, parts, all, w, height, width);
+  return addAll(b, parts);
 }
 
 /** avg_pool: each window's gradient spread evenly over its valid taps (padding excluded from the count). */

@@ -75,6 +75,7 @@ export const OPS = {
   conv2d: nn.conv2d,
   depthwise_conv2d: nn.depthwise_conv2d,
   max_pool: nn.max_pool,
+  max_pool_grad: nn.max_pool_grad,
   avg_pool: nn.avg_pool,
   batch_norm: nn.batch_norm,
   dropout: nn.dropout,

@@ -11,11 +11,11 @@ import { hostTensor, type HostTensor } from "../tensor.js";
 import { requireDType, requireRank } from "./common.js";
 import {
   avgPoolGrad,
+  maxPoolGradDyGrad,
   convFilterGrad,
   convInputGrad,
   depthwiseAsConvFilter,
   depthwiseFilterGrad,
-  maxPoolGrad,
   scalar,
   sumToShape,
   type WindowGeometry,
@@ -295,9 +295,63 @@ export const max_pool = defineOp({
     const g = geometry("max_pool", x!, ksize, strides, [1, 1], padding);
     return pool(x!, g, out, -Infinity, (acc, v) => (v > acc || v !== v ? v : acc), (acc) => acc);
   },
-  vjp: (b, { inputs: [x], output: y, grad: g, attrs: { ksize, strides, padding } }): (Value | null)[] => [
-    maxPoolGrad(b, x!, y, g, windowOf(x!.type, geometry("max_pool", x!.type, ksize, strides, [1, 1], padding))),
-  ],
+  vjp: (b, { inputs: [x], grad: g, attrs }): (Value | null)[] => [b.op("max_pool_grad", [x!, g], attrs)],
+});
+
+/**
+ * max_pool's gradient in one pass: each window's dy goes to the window's first maximum (taps in
+ * row-major order; padding never wins) — TF.js's rule for ties. A window holding a NaN passes no
+ * gradient. (Was a decomposition into per-tap compare/select/scatter ops: ~6 elementwise passes
+ * per tap over the whole input; this is one.)
+ */
+export const max_pool_grad = defineOp({
+  name: "max_pool_grad",
+  summary: 'Gradient of max_pool w.r.t. its input: `%2 = max_pool_grad %x, %dy {ksize=[2, 2], strides=[2, 2], padding="valid"} : f32[?,28,28,32]`',
+  operands: ["x", "dy"],
+  attrs: poolAttrs,
+  traits: ["pure"],
+  type: ([x, dy], attrs) => {
+    const y = poolType("max_pool_grad")([x!], attrs);
+    if (dy!.dtype !== "f32" || dy!.shape.length !== 4 || dy!.shape.some((d, i) => d !== y.shape[i])) {
+      throw new TfcError("TFC2001", `max_pool_grad dy must be ${formatType(y)} (the pool's output), got ${formatType(dy!)}`);
+    }
+    return { dtype: "f32", shape: [...x!.shape] };
+  },
+  interpret: ([x, dy], { ksize, strides, padding }, out) => {
+    const g = geometry("max_pool_grad", x!, ksize, strides, [1, 1], padding);
+    const [batch, height, width, channels] = x!.shape as [number, number, number, number];
+    const dx = hostTensor("f32", out.shape);
+    let o = 0;
+    for (let n = 0; n < batch; n++) {
+      for (let oy = 0; oy < g.rows.out; oy++) {
+        const yFirst = oy * g.stride[0] - g.rows.padBefore;
+        for (let ox = 0; ox < g.cols.out; ox++) {
+          const xFirst = ox * g.stride[1] - g.cols.padBefore;
+          for (let c = 0; c < channels; c++, o++) {
+            let best = -1;
+            let nan = false;
+            for (let iy = Math.max(0, yFirst); iy < Math.min(height, yFirst + g.window[0]); iy++) {
+              for (let ix = Math.max(0, xFirst); ix < Math.min(width, xFirst + g.window[1]); ix++) {
+                const at = ((n * height + iy) * width + ix) * channels + c;
+                const v = x!.data[at]!;
+                if (v !== v) nan = true;
+                else if (best < 0 || v > x!.data[best]!) best = at;
+              }
+            }
+            if (!nan && best >= 0) dx.data[best] += dy!.data[o]!;
+          }
+        }
+      }
+    }
+    return dx;
+  },
+  // d/dx is zero almost everywhere (the selection is piecewise constant); d/d(dy) gathers.
+  vjp: (b, { inputs: [x], grad: g, attrs }): (Value | null)[] => {
+    const { ksize, strides, padding } = attrs;
+    const y = b.op("max_pool", [x!], attrs);
+    const zeros = b.op("mul", [x!, scalar(b, 0)]);
+    return [zeros, maxPoolGradDyGrad(b, x!, y, g, windowOf(x!.type, geometry("max_pool", x!.type, ksize, strides, [1, 1], padding)))];
+  },
 });
 
 /** Mean over each window; with 'same' padding only the elements inside the image count, as in TF. */

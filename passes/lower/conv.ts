@@ -185,3 +185,57 @@ export function lowerPool(ctx: TemplateContext, kind: "max" | "avg"): void {
   });
   ctx.launch(b.finish(), [ctx.inputs[0]!, ctx.out]);
 }
+
+/**
+ * max_pool_grad: parallel over images (each writes only its own slice of dx, so windows that
+ * overlap never race); per image, zero dx, then for each window and channel find the first
+ * maximum tap and add dy there. A window holding a NaN adds nothing.
+ */
+export function lowerMaxPoolGrad(ctx: TemplateContext): void {
+  const x = ctx.inTypes[0]!;
+  const win = windowOf(x, ctx.attrs["ksize"] as number[], ctx.attrs["strides"] as number[], [1, 1], ctx.attrs["padding"] as Padding);
+  const b = new KBuilder(ctx.kernelName());
+  const src = b.buffer("x", "f32");
+  const dy = b.buffer("dy", "f32");
+  const dst = b.buffer("dx", "f32", true);
+  const n = b.scalarParam("n");
+  const plane = win.h * win.w * win.c;
+  b.for(0, dimValue(b, win.batch, n), { parallel: true, name: "img" }, (img) => {
+    const base = b.ix(img, "*", plane);
+    b.for(0, plane, { name: "z" }, (i) => b.store(dst, b.add(base, i), b.f32(0)));
+    b.for(0, win.oh, { name: "oy" }, (oy) => {
+      b.for(0, win.ow, { name: "ox" }, (ox) => {
+        const dyBase = b.ix(b.ix(b.ix(b.ix(img, "*", win.oh), "+", oy), "*", win.ow), "+", ox);
+        b.for(0, win.c, { name: "c" }, (ch) => {
+          const best = b.var(b.f32(0), "best");
+          const at = b.var(b.index(-1), "at");
+          const nan = b.var(b.index(0), "nan");
+          for (let ky = 0; ky < win.kh; ky++) {
+            for (let kx = 0; kx < win.kw; kx++) {
+              const iy = b.ix(b.ix(oy, "*", win.sh), "+", ky - win.padTop);
+              const ix = b.ix(b.ix(ox, "*", win.sw), "+", kx - win.padLeft);
+              const visit = () => {
+                const idx = b.add(b.ix(b.add(b.ix(b.add(b.ix(img, "*", win.h), iy), "*", win.w), ix), "*", win.c), ch);
+                const v = b.load(src, idx);
+                b.if(b.prim("ne", [v, v]), () => b.set(nan, b.index(1)));
+                b.if(b.prim("or", [b.lt(b.get(at), b.index(0)), b.prim("gt", [v, b.get(best)])]), () => {
+                  b.set(best, v);
+                  b.set(at, idx);
+                });
+              };
+              if (win.padded) {
+                const inside = (v: KValue, size: number) => b.prim("and", [b.prim("ge", [v, b.index(0)]), b.lt(v, b.index(size))]);
+                b.if(b.prim("and", [inside(iy, win.h), inside(ix, win.w)]), visit);
+              } else visit();
+            }
+          }
+          b.if(b.prim("and", [b.prim("eq", [b.get(nan), b.index(0)]), b.prim("ge", [b.get(at), b.index(0)])]), () => {
+            const target = b.get(at);
+            b.store(dst, target, b.add(b.load(dst, target), b.load(dy, b.add(b.ix(dyBase, "*", win.c), ch))));
+          });
+        });
+      });
+    });
+  });
+  ctx.launch(b.finish(), [ctx.inputs[0]!, ctx.inputs[1]!, ctx.out]);
+}

@@ -17,7 +17,7 @@ import { replaceOp } from "../pass.js";
 import { sizeOf, type LowerOptions, type TemplateContext } from "./context.js";
 import { lowerCopy, lowerElementwise } from "./elementwise.js";
 import { lowerMatmul } from "./matmul.js";
-import { lowerConv2d, lowerDepthwiseConv2d, lowerPool } from "./conv.js";
+import { lowerConv2d, lowerDepthwiseConv2d, lowerPool, lowerMaxPoolGrad } from "./conv.js";
 import { lowerReduce, lowerArgMax } from "./reduce.js";
 import { lowerConcat, lowerGather, lowerOneHot, lowerPad, lowerSlice, lowerTranspose } from "./data.js";
 
@@ -50,6 +50,7 @@ export const LOWERING: { readonly [P in OpName]: Rule } = {
   conv2d: tpl(lowerConv2d),
   depthwise_conv2d: tpl(lowerDepthwiseConv2d),
   max_pool: tpl((ctx) => lowerPool(ctx, "max")),
+  max_pool_grad: tpl(lowerMaxPoolGrad),
   avg_pool: tpl((ctx) => lowerPool(ctx, "avg")),
   batch_norm: dec,
   dropout: dec,

@@ -190,6 +190,22 @@ function poolCases(): OpCases {
   };
 }
 
+/** max_pool_grad: x and the dy of the pool's output shape (overlapping windows and 'same' padding included). */
+function poolGradCases(): OpCases {
+  return {
+    valid: [
+      { operands: [f32("?,7,5,3"), f32("?,3,2,3")], attrs: { ksize: [2, 2], strides: [2, 2], padding: "valid" }, batch: 2 },
+      { operands: [f32("?,7,5,3"), f32("?,4,3,3")], attrs: { ksize: [2, 2], strides: [2, 2], padding: "same" }, batch: 2 },
+      { operands: [f32("1,8,7,2"), f32("1,4,4,2")], attrs: { ksize: [3, 3], strides: [2, 2], padding: "same" } },
+      { operands: [f32("2,6,9,1"), f32("2,6,9,1")], attrs: { ksize: [3, 2], strides: [1, 1], padding: "same" } },
+      { operands: [f32("1,9,8,4"), f32("1,2,3,4")], attrs: { ksize: [4, 3], strides: [3, 2], padding: "valid" } },
+    ],
+    invalid: [
+      { operands: [type("f32", "1,4,4,1"), type("f32", "1,3,3,1")], attrs: { ksize: [2, 2], strides: [2, 2] }, code: "TFC2001", message: /max_pool_grad dy must be f32\[1,2,2,1\] \(the pool's output\), got f32\[1,3,3,1\]/ },
+    ],
+  };
+}
+
 // ---- the table ---------------------------------------------------------------------------------
 
 export const OP_CASES: { readonly [P in OpName]: OpCases } = {
@@ -387,6 +403,7 @@ export const OP_CASES: { readonly [P in OpName]: OpCases } = {
     invalid: [{ operands: [type("f32", "1,5,5,3"), type("f32", "3,3,4,1")], code: "TFC2002", message: /expects 4 input channels/ }],
   },
   max_pool: poolCases(),
+  max_pool_grad: poolGradCases(),
   avg_pool: poolCases(),
   batch_norm: {
     valid: [

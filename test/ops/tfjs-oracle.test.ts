@@ -167,6 +167,10 @@ const ORACLES: { readonly [P in Exclude<OpName, Exempt>]: Oracle } = {
     tf.depthwiseConv2d(x! as tf.Tensor4D, f! as tf.Tensor4D, pair(at["strides"]), padding(at["padding"]), "NHWC", pair(at["dilations"])),
   ),
   max_pool: oracle(EXACT, ([x], at) => tf.maxPool(x! as tf.Tensor4D, pair(at["ksize"]), pair(at["strides"]), padding(at["padding"]))),
+  // TF.js's gradient of maxPool, pulled back with dy.
+  max_pool_grad: oracle(ACCUMULATE, ([x, dy], at) =>
+    tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, pair(at["ksize"]), pair(at["strides"]), padding(at["padding"])), dy!)))(x!),
+  ),
   avg_pool: oracle(ACCUMULATE, ([x], at) => tf.avgPool(x! as tf.Tensor4D, pair(at["ksize"]), pair(at["strides"]), padding(at["padding"]))),
   batch_norm: oracle(ACCUMULATE, ([x, mean, variance, offset, scale], at) => tf.batchNorm(x!, mean!, variance!, offset!, scale!, num(at["epsilon"]))),
   // the Keras layer in inference mode (training: false) is the identity

@@ -46,7 +46,7 @@ const KINKS: Record<string, readonly number[]> = {
   abs: [0],
 };
 const POSITIVE = new Set(["sqrt", "rsqrt", "log"]);
-const DISTINCT = new Set(["max", "min", "maximum", "minimum", "max_pool"]);
+const DISTINCT = new Set(["max", "min", "maximum", "minimum", "max_pool", "max_pool_grad"]);
 
 /** Move sampled f32 inputs away from points where the op is not differentiable (see the header). */
 function adjustInputs(op: string, inputs: HostTensor[], rng: Rng): HostTensor[] {
