@@ -311,6 +311,47 @@ export class LayersModel {
     }
   }
 
+  /**
+   * Train on a tf.data dataset of batches (TF.js's model.fitDataset): each element is
+   * {xs, ys} (tensors, or arrays of tensors for several inputs/outputs), one step per element.
+   */
+  async fitDataset(
+    dataset: { iterator(): Promise<{ next(): Promise<{ value: unknown; done: boolean }> }> },
+    args: { epochs?: number; batchesPerEpoch?: number; validationData?: [TensorOrLike | TensorOrLike[], TensorOrLike | TensorOrLike[]] | { iterator(): Promise<{ next(): Promise<{ value: unknown; done: boolean }> }> }; callbacks?: CallbackArg | CallbackArg[]; verbose?: number; initialEpoch?: number; checkNumerics?: boolean } = {},
+  ): Promise<History> {
+    const loc = currentUserLoc();
+    const session = await this.trainingSession();
+    const toBatch = (value: unknown): ArrayData => {
+      const v = value as { xs?: TensorOrLike | TensorOrLike[]; ys?: TensorOrLike | TensorOrLike[] };
+      if (!v || typeof v !== "object" || v.xs === undefined || v.ys === undefined) {
+        throw new TfcError("TFC7098", "fitDataset: each element of the dataset must be {xs, ys} (a batch of inputs and of labels; use dataset.batch(n))", { loc });
+      }
+      return this.arrayData(v.xs, v.ys, "fitDataset");
+    };
+    const walk = (ds: { iterator(): Promise<{ next(): Promise<{ value: unknown; done: boolean }> }> }, limit?: number) =>
+      (async function* () {
+        const it = await ds.iterator();
+        for (let k = 0; limit === undefined || k < limit; k++) {
+          const r = await it.next();
+          if (r.done) return;
+          yield toBatch(r.value);
+        }
+      })();
+    const val = args.validationData;
+    try {
+      return await session.fitBatches(() => walk(dataset, args.batchesPerEpoch), {
+        ...(args.epochs !== undefined ? { epochs: args.epochs } : {}),
+        ...(args.callbacks !== undefined ? { callbacks: args.callbacks } : {}),
+        ...(args.verbose !== undefined ? { verbose: args.verbose } : {}),
+        ...(args.initialEpoch !== undefined ? { initialEpoch: args.initialEpoch } : {}),
+        ...(args.checkNumerics !== undefined ? { checkNumerics: args.checkNumerics } : {}),
+        ...(val === undefined ? {} : Array.isArray(val) ? { validationData: this.arrayData(val[0], val[1], "fitDataset (validationData)") } : { validationBatches: () => walk(val) }),
+      });
+    } finally {
+      session.syncToVariables();
+    }
+  }
+
   /** Loss and metrics on tensors (TF.js's model.evaluate): a scalar, or [loss, ...metrics] when there are metrics. */
   async evaluateAsync(x: TensorOrLike | TensorOrLike[], y: TensorOrLike | TensorOrLike[], args: { batchSize?: number } = {}): Promise<Tensor | Tensor[]> {
     const data = this.arrayData(x, y, "evaluate");

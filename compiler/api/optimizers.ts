@@ -207,8 +207,8 @@ export abstract class Optimizer {
   }
 
   private lookup(name: string): Variable {
-    const v = this.byName.get(name);
-    if (v) return v;
+    const v = this.byName.get(name) ?? (this.byName.has(name) ? null : Variable.named(name));
+    if (v) return this.remember(v);
     if (v === null) fail("TFC7060", `applyGradients: two variables named '${name}' were given to this optimizer, so a gradient by name is ambiguous; pass a Map from each tf.Variable to its gradient`);
     const known = [...this.byName.keys()];
     const near = closest(name, known);

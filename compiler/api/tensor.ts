@@ -146,12 +146,21 @@ export class Variable extends Tensor {
   /** @internal */
   init: Initializer;
 
+  /** Variables by name, as TF.js's engine registers them (the last one made wins a name). */
+  private static readonly registry = new Map<string, WeakRef<Variable>>();
+
+  /** @internal The variable with this name, if one is alive (gradients by name find their variables). */
+  static named(name: string): Variable | undefined {
+    return Variable.registry.get(name)?.deref();
+  }
+
   /** @internal */
   constructor(type: TensorType, init: Initializer, name: string | undefined, trainable: boolean) {
     super(type);
     this.name = name ?? `Variable_${nextVariableId++}`;
     this.init = init;
     this.trainable = trainable;
+    Variable.registry.set(this.name, new WeakRef(this));
   }
 
   /** Concrete value, materialized from the initializer on first use. */

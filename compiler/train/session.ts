@@ -121,21 +121,22 @@ export class TrainingSession {
     return [...data.xs, ...(labels ? data.ys : [])].map((a, i) => (types[i]!.dtype === "i32" ? Int32Array.from(a) : a instanceof Float32Array ? a : Float32Array.from(a)));
   }
 
-  /** Steps `fn` over rows `order` in batches; returns the sum over batches of (each output's per-batch value × batch size). */
-  private sweep(fn: StepName, data: TypedArray[], n: number, order: Int32Array, batchSize: number, onChunk?: (first: number, values: number[][], size: number) => Promise<void>, chunkSteps = Infinity): number[] {
-    const sums = new Array<number>(this.logNames.length).fill(0);
-    const full = Math.floor(order.length / batchSize);
+  /** Batches of `order` in runBatches calls: full batches `chunkSteps` at a time, then the smaller last one. */
+  private static plan(rows: number, batchSize: number, chunkSteps: number): { batch: number; first: number; steps: number }[] {
+    const full = Math.floor(rows / batchSize);
     const plan: { batch: number; first: number; steps: number }[] = [];
     for (let s = 0; s < full; s += Math.min(chunkSteps, full - s)) plan.push({ batch: batchSize, first: s, steps: Math.min(chunkSteps, full - s) });
-    if (order.length % batchSize) plan.push({ batch: order.length % batchSize, first: full, steps: 1 });
-    const pending: Promise<void>[] = [];
-    for (const p of plan) {
+    if (rows % batchSize) plan.push({ batch: rows % batchSize, first: full, steps: 1 });
+    return plan;
+  }
+
+  /** Steps `fn` over rows `order` in batches; returns the sum over batches of (each output's per-batch value × batch size). */
+  private sweep(fn: StepName, data: TypedArray[], n: number, order: Int32Array, batchSize: number): number[] {
+    const sums = new Array<number>(this.logNames.length).fill(0);
+    for (const p of TrainingSession.plan(order.length, batchSize, Infinity)) {
       const outs = this.runStep(fn, p.batch, p.steps, order.subarray(p.first * batchSize), n, data);
-      const values = Array.from({ length: p.steps }, (_, s) => outs.map((o) => o[s]!));
-      for (const v of values) v.forEach((x, k) => (sums[k]! += x * p.batch));
-      if (onChunk) pending.push(onChunk(p.first, values, p.batch));
+      for (let s = 0; s < p.steps; s++) outs.forEach((o, k) => (sums[k]! += o[s]! * p.batch));
     }
-    void pending;
     return sums;
   }
 
@@ -164,7 +165,8 @@ export class TrainingSession {
     this.checkData(train, "fit");
     let trainData = train;
     let valData = opts.validationData;
-    if (opts.validationSplit !== undefined) {
+    // As TF.js: validationData wins over validationSplit; a split of 0 means none.
+    if (opts.validationSplit !== undefined && opts.validationSplit !== 0 && !opts.validationData) {
       if (!(opts.validationSplit > 0 && opts.validationSplit < 1)) throw new TfcError("TFC7093", `validationSplit must be between 0 and 1, got ${opts.validationSplit}`);
       // As TF.js: the last fraction of the examples, before any shuffling.
       const at = Math.floor(train.n * (1 - opts.validationSplit));
@@ -191,39 +193,98 @@ export class TrainingSession {
       await cbs.epochBegin(epoch);
       progress?.epochBegin(epoch);
       const order = epochOrder(trainData.n, seed, epoch, opts.shuffle ?? true);
-      const running = new Array<number>(this.logNames.length).fill(0);
+      const sums = new Array<number>(this.logNames.length).fill(0);
       let seen = 0;
-      const batchLogs: { index: number; logs: Logs; size: number }[] = [];
-      const sums = this.sweep(
-        "train_step",
-        data,
-        trainData.n,
-        order,
-        batchSize,
-        async (first, values, size) => {
-          values.forEach((v, s) => {
-            v.forEach((x, k) => (running[k]! += x * size));
-            seen += size;
-            if (cbs.wantsBatches) batchLogs.push({ index: first + s, logs: Object.fromEntries(this.logNames.map((name, k) => [name, v[k]!])), size });
-          });
-          progress?.update(Math.min(steps, first + values.length), Object.fromEntries(this.logNames.map((name, k) => [name, running[k]! / seen])));
-        },
-        cbs.wantsBatches || progress ? 16 : Infinity,
-      );
-      for (const b of batchLogs) {
-        await cbs.batchBegin(b.index, b.size);
-        await cbs.batchEnd(b.index, b.logs);
+      // Batch hooks run between steps (one step per call then), see the weights of that step and may stop training.
+      const perStep = cbs.wantsBatches;
+      for (const p of TrainingSession.plan(trainData.n, batchSize, perStep ? 1 : progress ? 16 : Infinity)) {
+        if (perStep) await cbs.batchBegin(p.first, p.batch);
+        const outs = this.runStep("train_step", p.batch, p.steps, order.subarray(p.first * batchSize), trainData.n, data);
+        for (let s = 0; s < p.steps; s++) outs.forEach((o, k) => (sums[k]! += o[s]! * p.batch));
+        seen += p.steps * p.batch;
+        progress?.update(Math.min(steps, p.first + p.steps), Object.fromEntries(this.logNames.map((name, k) => [name, sums[k]! / seen])));
+        if (perStep) {
+          this.syncToVariables();
+          await cbs.batchEnd(p.first, { batch: p.first, size: p.batch, ...Object.fromEntries(this.logNames.map((name, k) => [name, outs[k]![0]!])) });
+          if (this.model.stopTraining) break;
+        }
       }
-      const logs: Logs = Object.fromEntries(this.logNames.map((name, k) => [name, sums[k]! / trainData.n]));
-      if (valData) {
+      const logs: Logs = Object.fromEntries(this.logNames.map((name, k) => [name, sums[k]! / seen]));
+      // As TF.js: an epoch cut short by a batch hook is not validated.
+      if (valData && !this.model.stopTraining) {
         const val = this.evaluate(valData, batchSize);
         this.logNames.forEach((name, k) => (logs[`val_${name}`] = val[k]!));
       }
+      this.syncToVariables();
       history.epoch.push(epoch);
       for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
       progress?.epochEnd(epoch, logs);
       await cbs.epochEnd(epoch, logs);
       await opts.onEpochSaved?.(epoch, logs);
+      if (this.model.stopTraining) break;
+    }
+    await cbs.trainEnd();
+    return history;
+  }
+
+  /**
+   * fitDataset: each epoch trains on the batches `batches(epoch)` yields (one step per batch, as
+   * TF.js does), with the same callbacks, validation and History as fit.
+   */
+  async fitBatches(batches: (epoch: number) => AsyncIterable<ArrayData>, opts: FitOptions & { validationBatches?: () => AsyncIterable<ArrayData> }): Promise<History> {
+    const epochs = opts.epochs ?? 1;
+    if (!Number.isInteger(epochs) || epochs < 1) throw new TfcError("TFC7093", `epochs must be a positive whole number, got ${epochs}`);
+    const initialEpoch = opts.initialEpoch ?? 0;
+    const doValidation = Boolean(opts.validationData || opts.validationBatches);
+    const history: History = {
+      epoch: [],
+      history: {},
+      params: { epochs, initialEpoch, samples: 0, steps: 0, batchSize: 0, doValidation, metrics: [...this.logNames, ...(doValidation ? this.logNames.map((n) => `val_${n}`) : [])] },
+    };
+    const cbs = new CallbackList(opts.callbacks, this.model);
+    const progress = opts.verbose ? new Progress(opts.out ?? process.stdout, epochs, 0) : undefined;
+    this.runner.setCheckNumerics(Boolean(opts.checkNumerics));
+    this.model.stopTraining = false;
+    await cbs.trainBegin();
+    for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+      await cbs.epochBegin(epoch);
+      progress?.epochBegin(epoch);
+      const sums = new Array<number>(this.logNames.length).fill(0);
+      let seen = 0;
+      let index = 0;
+      for await (const batch of batches(epoch)) {
+        this.checkData(batch, "fitDataset");
+        await cbs.batchBegin(index, batch.n);
+        const values = this.sweep("train_step", this.all(batch), batch.n, epochOrder(batch.n, 0, 0, false), batch.n);
+        values.forEach((v, k) => (sums[k]! += v));
+        seen += batch.n;
+        if (cbs.wantsBatches) this.syncToVariables();
+        await cbs.batchEnd(index, { batch: index, size: batch.n, ...Object.fromEntries(this.logNames.map((name, k) => [name, values[k]! / batch.n])) });
+        index++;
+        if (this.model.stopTraining) break;
+      }
+      this.syncToVariables();
+      if (seen === 0) throw new TfcError("TFC7094", `fitDataset: the dataset yielded no batches in epoch ${epoch + 1}`);
+      const logs: Logs = Object.fromEntries(this.logNames.map((name, k) => [name, sums[k]! / seen]));
+      if (this.model.stopTraining) {
+        // Cut short by a batch hook: not validated, as in fit.
+      } else if (opts.validationData) {
+        const val = this.evaluate(opts.validationData, opts.batchSize ?? 32);
+        this.logNames.forEach((name, k) => (logs[`val_${name}`] = val[k]!));
+      } else if (opts.validationBatches) {
+        const vs = new Array<number>(this.logNames.length).fill(0);
+        let vn = 0;
+        for await (const batch of opts.validationBatches()) {
+          this.checkData(batch, "fitDataset (validationData)");
+          this.sweep("eval_step", this.all(batch), batch.n, epochOrder(batch.n, 0, 0, false), batch.n).forEach((v, k) => (vs[k]! += v));
+          vn += batch.n;
+        }
+        if (vn > 0) this.logNames.forEach((name, k) => (logs[`val_${name}`] = vs[k]! / vn));
+      }
+      history.epoch.push(epoch);
+      for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
+      progress?.epochEnd(epoch, logs);
+      await cbs.epochEnd(epoch, logs);
       if (this.model.stopTraining) break;
     }
     await cbs.trainEnd();

@@ -63,7 +63,8 @@ const recipe: fc.Arbitrary<Recipe> = fc.record({
     }),
     { maxLength: 14 },
   ),
-  results: fc.array(fc.record({ pick: fc.nat(), name: fc.option(fc.string({ maxLength: 6 })) }), { minLength: 1, maxLength: 3 }),
+  // Any text names a result, except a leading "@", which marks a parameter update (ir.ts UPDATE_PREFIX).
+  results: fc.array(fc.record({ pick: fc.nat(), name: fc.option(fc.string({ maxLength: 6 }).filter((n) => !n.startsWith("@"))) }), { minLength: 1, maxLength: 3 }),
 });
 
 /** Build the module a recipe describes. All shapes are suffixes of one shape (params: its static part), so any two broadcast. */

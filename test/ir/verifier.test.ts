@@ -45,6 +45,19 @@ describe("verifier", () => {
     verifyModule(m);
   });
 
+  it("accepts a result named @w as the new value of parameter w, and rejects @ names of unknown or differently typed params", () => {
+    const { m, fn } = valid();
+    const w = fn.body.find((op) => op.name === "param")!.result;
+    fn.results.push(w);
+    fn.resultNames.push("@w");
+    verifyModule(m);
+    fn.resultNames[1] = "@v";
+    expectError(() => verifyModule(m), "TFC4014", /result "@v" of @f updates parameter @v, which the module does not declare/);
+    fn.resultNames[1] = "@w";
+    fn.results[1] = fn.body[fn.body.length - 1]!.result;
+    expectError(() => verifyModule(m), "TFC4014", /result "@w" of @f is f32\[\?,3\] but parameter @w is f32\[3\]/);
+  });
+
   it("rejects a use before the definition (SSA order)", () => {
     const { m, fn } = valid();
     fn.body.reverse();
