@@ -1,6 +1,7 @@
 // `npm run bench`: tfc next to numpy, TensorFlow.js (cpu, wasm) and onnxruntime-node, in one run, on
 // SGEMM (n = 256, 512, 1024) and on the MLP and MNIST CNN examples (batch 1 and 64), all with tfc's
-// weights and inputs. Checks every output against tfc's interpreter, prints a table, writes bench/results.json.
+// weights and inputs, and on training throughput (bench/training.ts). Checks every output against tfc's
+// interpreter, prints a table, writes bench/results.json.
 
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -13,6 +14,7 @@ import { tfcRunners, type TfcRunner } from "./systems/tfc.js";
 import { tfjsBackends, tfjsMatMul, tfjsModel, type TfjsBackend, type TfjsModel } from "./systems/tfjs.js";
 import { REPO_ROOT, prepareCompiled, prepareModel, seededUniform, writeSgemmModel } from "./workloads.js";
 import { coldStart } from "./coldstart.js";
+import { trainingNotes, trainingThroughput } from "./training.js";
 
 const SGEMM_SIZES = [256, 512, 1024];
 const MODELS = ["mlp", "mnist-cnn"];
@@ -174,6 +176,7 @@ async function main(): Promise<void> {
     "missing" in peers.ortWeb ? `onnxruntime-web: skipped, ${peers.ortWeb.missing}` : `onnxruntime-web: ${peers.ortWeb.version}, its WebAssembly build run in Node, the same ONNX models`,
     `every output is checked once per workload against ${REFERENCE}: max|out − ref| ≤ ${AGREEMENT_TOLERANCE} × max|ref|`,
     `protocol: a checked first call and warm-up calls (≤ ${LATENCY_PROTOCOL.warmupMs} ms), then timed calls for ≥ ${LATENCY_PROTOCOL.budgetMs} ms and ≥ ${LATENCY_PROTOCOL.minReps} calls (SGEMM ≥ ${SGEMM_PROTOCOL.minReps}), fewer only past a ${SGEMM_PROTOCOL.hardCapMs / 1000} s cap`,
+    ...trainingNotes(),
   ];
   for (const note of notes) console.log(`  ${note}`);
 
@@ -187,7 +190,10 @@ async function main(): Promise<void> {
   results.push(cold.result);
   console.log(`  cold start: a new Node process per run (spawn to exit); Node alone with an empty script takes ${cold.nodeAloneMs.toFixed(0)} ms (median); outputs are not checked there`);
 
-  console.log(`\n${formatTable("sgemm", results)}\n\n${formatTable("latency", results)}\n`);
+  results.push(await trainingThroughput({ tfjs: peers.tfjs }));
+  process.stderr.write(`  training done (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+
+  console.log(`\n${formatTable("sgemm", results)}\n\n${formatTable("latency", results)}\n\n${formatTable("training", results)}\n`);
   const outFile = path.join(REPO_ROOT, "bench", "results.json");
   fs.writeFileSync(outFile, `${JSON.stringify(results.flatMap(rowsOf), null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), outFile)} in ${((performance.now() - started) / 1000).toFixed(0)} s in all`);

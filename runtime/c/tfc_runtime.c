@@ -71,9 +71,13 @@ int tfc_cpu_has_avx2_fma(void) {
 /* ============================================================================================== */
 /* Thread pool                                                                                    */
 /* ============================================================================================== */
-/* One job at a time. The caller writes the job (body, ctx, range, chunk count), then publishes it
- * by storing a new `job_word` = generation << 16 | chunks. Worker i (1-based; the caller is 0)
- * runs chunk i if i < chunks and then decrements `remaining`. Workers and a waiting caller spin for
+/* One job at a time. The caller writes the job (body, ctx, range), then publishes it: `claim` =
+ * generation (24 bits) | chunks (20) | next chunk (20), then `job_word` = generation << 16 | chunks
+ * to wake workers. The range is cut into more chunks than threads (TFC_CHUNKS_PER_THREAD each),
+ * and every participant, the caller included, claims chunks one at a time by a CAS on `claim`
+ * until none is left, then decrements `remaining` per chunk run. So a worker the OS has not
+ * scheduled yet (a busy machine) delays nothing: the others take its chunks. A chunk always covers
+ * the same range, so results do not depend on which thread ran it. Workers and a waiting caller spin for
  * a short while (200 microseconds; not at all when the pool has more threads than the machine has
  * cores) before parking on a condition variable, so a model
  * calling parallel_for many times per prediction pays nanoseconds, not a futex wake, per call.
@@ -99,7 +103,8 @@ struct tfc_pool {
   uint64_t generation;
 
   _Alignas(64) _Atomic uint64_t job_word; /* read by spinning workers: its own cache line */
-  _Alignas(64) atomic_int remaining;      /* chunks still running on workers */
+  _Alignas(64) _Atomic uint64_t claim;    /* generation:24 | chunks:20 | next chunk:20 */
+  _Alignas(64) atomic_int remaining;      /* chunks not finished yet */
   atomic_int caller_parked;
   _Alignas(64) atomic_int busy;           /* 1 while a caller owns the pool */
   atomic_int parked;                      /* workers waiting on `wake` */
@@ -156,6 +161,29 @@ static void chunk_bounds(int64_t begin, uint64_t count, uint64_t chunks, uint64_
   *hi = (int64_t)((uint64_t)begin + start + len);
 }
 
+#define CLAIM_GENERATION(c) ((c) >> 40)
+#define CLAIM_CHUNKS(c) (((c) >> 20) & 0xfffff)
+#define CLAIM_NEXT(c) ((c) & 0xfffff)
+
+/* Runs chunks of job `generation` (24 bits) until none is left to claim. Job fields are read only
+ * after a successful claim: the job cannot change before that chunk is done. */
+static void run_chunks(tfc_pool* pool, uint64_t generation) {
+  uint64_t c = atomic_load_explicit(&pool->claim, memory_order_acquire);
+  for (;;) {
+    if (CLAIM_GENERATION(c) != generation || CLAIM_NEXT(c) >= CLAIM_CHUNKS(c)) return;
+    if (!atomic_compare_exchange_weak_explicit(&pool->claim, &c, c + 1, memory_order_acq_rel, memory_order_acquire)) continue;
+    int64_t lo, hi;
+    chunk_bounds(pool->begin, pool->count, CLAIM_CHUNKS(c), CLAIM_NEXT(c), &lo, &hi);
+    pool->body(pool->ctx, lo, hi);
+    if (atomic_fetch_sub(&pool->remaining, 1) == 1 && atomic_load(&pool->caller_parked)) {
+      pthread_mutex_lock(&pool->lock);
+      pthread_cond_signal(&pool->done);
+      pthread_mutex_unlock(&pool->lock);
+    }
+    c = atomic_load_explicit(&pool->claim, memory_order_acquire);
+  }
+}
+
 static void* worker_main(void* arg) {
   tfc_worker* self = (tfc_worker*)arg;
   tfc_pool* pool = self->pool;
@@ -175,16 +203,7 @@ static void* worker_main(void* arg) {
     uint64_t word = atomic_load_explicit(&pool->job_word, memory_order_acquire);
     if (word == seen) continue;
     seen = word;
-    uint64_t chunks = word & 0xffff;
-    if ((uint64_t)self->index >= chunks) continue; /* not needed: do not touch the job */
-    int64_t lo, hi;
-    chunk_bounds(pool->begin, pool->count, chunks, (uint64_t)self->index, &lo, &hi);
-    pool->body(pool->ctx, lo, hi);
-    if (atomic_fetch_sub(&pool->remaining, 1) == 1 && atomic_load(&pool->caller_parked)) {
-      pthread_mutex_lock(&pool->lock);
-      pthread_cond_signal(&pool->done);
-      pthread_mutex_unlock(&pool->lock);
-    }
+    run_chunks(pool, (word >> 16) & 0xffffff);
   }
   return NULL;
 }
@@ -212,6 +231,7 @@ tfc_pool* tfc_pool_create(int threads) {
   if (pool == NULL) return NULL;
   memset(pool, 0, sizeof *pool);
   atomic_init(&pool->job_word, 0);
+  atomic_init(&pool->claim, 0);
   atomic_init(&pool->remaining, 0);
   atomic_init(&pool->caller_parked, 0);
   atomic_init(&pool->busy, 0);
@@ -283,24 +303,25 @@ void tfc_parallel_for(tfc_exec* ex, tfc_body_fn body, void* ctx, int64_t begin, 
     return;
   }
 
-  uint64_t chunks = count < (uint64_t)pool->size ? count : (uint64_t)pool->size;
+  uint64_t most = (uint64_t)pool->size * TFC_CHUNKS_PER_THREAD;
+  uint64_t chunks = count < most ? count : most;
   pool->body = body;
   pool->ctx = ctx;
   pool->begin = begin;
   pool->count = count;
   pool->generation++;
-  atomic_store_explicit(&pool->remaining, (int)chunks - 1, memory_order_relaxed);
-  atomic_store(&pool->job_word, (pool->generation << 16) | chunks);
+  uint64_t generation = pool->generation & 0xffffff;
+  atomic_store_explicit(&pool->remaining, (int)chunks, memory_order_relaxed);
+  atomic_store(&pool->claim, (generation << 40) | (chunks << 20));
+  atomic_store(&pool->job_word, (pool->generation << 16) | (chunks & 0xffff));
   if (atomic_load(&pool->parked) > 0) {
     pthread_mutex_lock(&pool->lock);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
   }
 
-  int64_t lo, hi;
-  chunk_bounds(begin, count, chunks, 0, &lo, &hi);
   tls_in_parallel = 1;
-  body(ctx, lo, hi);
+  run_chunks(pool, generation);
   tls_in_parallel = 0;
 
   if (pool->spin) {

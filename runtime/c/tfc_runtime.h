@@ -57,9 +57,15 @@ typedef struct tfc_exec {
 
 void tfc_exec_init(tfc_exec* ex, tfc_pool* pool);
 
-/* Runs body(ctx, lo, hi) over [begin, end) split into contiguous chunks, one per thread (fewer if
- * the range has fewer elements than the pool has threads); the caller runs the first chunk and
- * the call returns when every chunk is done. An empty range calls nothing. A call made from inside
+/* A parallel loop is cut into this many contiguous chunks per thread of its pool (fewer if the range
+ * is shorter), which the threads claim one at a time: a thread the OS runs late does not hold the
+ * others up. */
+#define TFC_CHUNKS_PER_THREAD 4
+
+/* Runs body(ctx, lo, hi) over [begin, end) split into min(end - begin, threads * TFC_CHUNKS_PER_THREAD)
+ * balanced contiguous chunks, each run once by whichever thread (the caller included) claims it;
+ * the call returns when every chunk is done. Chunk bounds depend only on the range and the pool's
+ * size, so results do not depend on scheduling. An empty range calls nothing. A call made from inside
  * a body (nested), a call while another thread is using the same pool, a pool of size 1 and a NULL
  * pool or ex run body(ctx, begin, end) once on the calling thread. */
 void tfc_parallel_for(tfc_exec* ex, void (*body)(void* ctx, int64_t lo, int64_t hi), void* ctx,

@@ -62,7 +62,7 @@ export class NativeModel {
   private readonly lastError: (m: unknown) => string;
   private readonly destroyFn: (m: unknown) => void;
   private readonly elements: ((batch: number) => number)[];
-  private readonly runBatchesFn: (...args: unknown[]) => number;
+  private runBatchesFn: (...args: unknown[]) => number;
   private readonly checkNumericsFn: (m: unknown, on: number) => void;
   private readonly readParamFn: (m: unknown, i: number, dst: unknown, len: number) => number;
   private readonly writeParamFn: (m: unknown, i: number, src: unknown, len: number) => number;
@@ -91,14 +91,18 @@ export class NativeModel {
       ...sig.outputs.map((_, i) => lib.func(`int64_t ${n}_output${i}_elements(int64_t batch)`)),
     ].map((f: (b: number) => number | bigint) => (b: number) => Number(f(b)));
     this.handle = handle;
-    this.runBatchesFn = lib.func(
-      `int ${n}_run_batches(${[
-        "void* m", "int64_t batch", "int64_t steps", "const int64_t* order", "int64_t rows",
-        ...sig.inputs.map((t, i) => `const ${C_TYPE[t.dtype]}* all${i}`),
-        ...sig.outputs.map((t, i) => `_Inout_ ${C_TYPE[t.dtype]}* out${i}, int64_t out${i}_len`),
-        "_Out_ int64_t* done",
-      ].join(", ")})`,
-    );
+    // Bound on first use: koffi binds at most 64 parameters, which a wide model's run_batches can pass.
+    this.runBatchesFn = (...args: unknown[]) => {
+      const fn = lib.func(
+        `int ${n}_run_batches(${[
+          "void* m", "int64_t batch", "int64_t steps", "const int64_t* order", "int64_t rows",
+          ...sig.inputs.map((t, i) => `const ${C_TYPE[t.dtype]}* all${i}`),
+          ...sig.outputs.map((t, i) => `_Inout_ ${C_TYPE[t.dtype]}* out${i}, int64_t out${i}_len`),
+          "_Out_ int64_t* done",
+        ].join(", ")})`,
+      );
+      return (this.runBatchesFn = fn)(...args);
+    };
     this.checkNumericsFn = lib.func(`void ${n}_set_check_numerics(void* m, int on)`);
     this.readParamFn = lib.func(`int ${n}_read_param(void* m, int i, _Inout_ void* dst, int64_t len)`);
     this.writeParamFn = lib.func(`int ${n}_write_param(void* m, int i, const void* src, int64_t len)`);

@@ -292,7 +292,8 @@ describe("model.js: the generated text", () => {
     assert.doesNotMatch(source, /^\s*import\s/m, "no static imports");
     assert.deepEqual([...source.matchAll(/import\(([^)]*)\)/g)].map((m) => m[1]!.replace(/\/\*.*?\*\//g, "").trim()), ['"node:fs/promises"']);
     assert.doesNotMatch(source, /require\(/);
-    assert.ok(source.length < 16_000, `model.js is ${source.length} bytes`);
+    // 18 KiB since model.js gained parameter access and the numerics check for training.
+    assert.ok(source.length < 20_000, `model.js is ${source.length} bytes`);
     console.log(`# model.js for a 1-input model: ${source.length} bytes`);
   });
 
