@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
+import { TfcError } from "../ir/errors.js";
 
 /** The repository root (tests run from dist/test/…, fixtures live in the source tree). */
 export function repoRoot(): string {
@@ -35,4 +36,14 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   if (worst >= 0) {
     assert.fail(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`);
   }
+}
+
+/** For assert.throws / assert.rejects: a TfcError with this code (and a message matching `message`). */
+export function isTfcError(code: string, message?: RegExp): (e: unknown) => true {
+  return (e: unknown) => {
+    assert.ok(e instanceof TfcError, `expected a TfcError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    if (message) assert.match(e.message, message);
+    return true;
+  };
 }

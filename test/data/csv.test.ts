@@ -11,7 +11,7 @@ import * as tfjs from "@tensorflow/tfjs";
 import * as data from "../../compiler/data/index.js";
 import { csvTensors, parseCsv } from "../../compiler/data/csv.js";
 import { TfcError } from "../../ir/errors.js";
-import { repoRoot, assertClose } from "../util.js";
+import { repoRoot, assertClose, isTfcError } from "../util.js";
 
 before(async () => {
   await tfjs.setBackend("cpu");
@@ -31,15 +31,6 @@ function plain(x: any): unknown {
   if (Array.isArray(x)) return x.map(plain);
   if (x && typeof x === "object") return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)]));
   return x;
-}
-
-function isTfcError(code: string, message?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof TfcError, `expected a TfcError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  };
 }
 
 const CASES: Record<string, [file: string, config: Record<string, unknown>]> = {

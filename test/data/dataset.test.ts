@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as tfjs from "@tensorflow/tfjs";
 import * as tfc from "../../compiler/api/index.js";
 import * as data from "../../compiler/data/index.js";
-import { TfcError } from "../../ir/errors.js";
+import { isTfcError } from "../util.js";
 
 before(async () => {
   await tfjs.setBackend("cpu");
@@ -26,15 +26,6 @@ function plain(x: any): unknown {
 
 async function elements(ds: { toArray(): Promise<unknown[]> }): Promise<unknown[]> {
   return (await ds.toArray()).map(plain);
-}
-
-function isTfcError(code: string, message?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof TfcError, `expected a TfcError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  };
 }
 
 const CASES: Record<string, (tf: any) => any> = {

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { loadMnist, readIdx } from "../../compiler/data/mnist.js";
-import { TfcError } from "../../ir/errors.js";
+import { isTfcError } from "../util.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-idx-"));
 function writeFile(name: string, bytes: number[]): string {
@@ -18,15 +18,6 @@ function writeFile(name: string, bytes: number[]): string {
 }
 /** A big-endian uint32 as 4 bytes. */
 const u32 = (n: number): number[] => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
-
-function isTfcError(code: string, message?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof TfcError, `expected a TfcError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  };
-}
 
 test("mnist: the training split has 60000 images of 28x28 in [0, 1], labels 0..9 starting 5, 0, 4, 1, 9", () => {
   const { images, labels, n } = loadMnist("train");

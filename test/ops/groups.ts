@@ -28,6 +28,28 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * Groups of at most `size` cases whose operands plus results stay within `maxTensors` (a native
+ * build's C entry point takes a pointer and a length per tensor, and koffi binds at most 64).
+ */
+export function chunkByTensors(items: readonly OpEntry[], size: number, maxTensors: number): OpEntry[][] {
+  const out: OpEntry[][] = [];
+  let group: OpEntry[] = [];
+  let tensors = 0;
+  for (const e of items) {
+    const t = e.c.operands.length + 1;
+    if (group.length > 0 && (group.length === size || tensors + t > maxTensors)) {
+      out.push(group);
+      group = [];
+      tensors = 0;
+    }
+    group.push(e);
+    tensors += t;
+  }
+  if (group.length > 0) out.push(group);
+  return out;
+}
+
 /** One function computing every case of the group. */
 export function groupModule(group: readonly OpEntry[]): { module: Module; fn: Func } {
   const module = new Module();
