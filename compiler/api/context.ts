@@ -152,6 +152,27 @@ export function assignVariable(v: Variable, value: Tensor): void {
   } else v.assign(value);
 }
 
+let stepSeed: (() => Tensor) | undefined;
+
+/**
+ * @internal Run `fn` as a training step's forward pass: layers that act differently in training
+ * (Dropout) do, drawing randomness from `seed()` — the step's i32 seed tensor.
+ */
+export function withTraining<T>(seed: () => Tensor, fn: () => T): T {
+  const saved = stepSeed;
+  stepSeed = seed;
+  try {
+    return fn();
+  } finally {
+    stepSeed = saved;
+  }
+}
+
+/** The training step's seed, or undefined outside a training forward pass. */
+export function trainingSeed(): Tensor | undefined {
+  return stepSeed?.();
+}
+
 export function apply(op: OpName, inputs: readonly Tensor[], attrs?: Attrs): Tensor {
   return current.apply(op, inputs, attrs);
 }

@@ -9,16 +9,23 @@ import type { LayersModel } from "../api/models.js";
 import { Tensor } from "../api/tensor.js";
 import { saveLayersModel, loadWeightsInto, type SaveResult } from "../api/io/files.js";
 import type { TrainingSession } from "./session.js";
+import { SEED_PARAM } from "./step.js";
 
 export interface TrainingState {
   /** The last epoch the checkpoint holds (0-based), or -1. */
   epoch: number;
+  /** Seed of the per-epoch shuffles. */
   seed: number;
+}
+
+/** What userDefinedMetadata.tfc holds: the state plus the step seed (dropout) when the model has one. */
+interface StoredState extends TrainingState {
+  stepSeed?: number;
 }
 
 /** The session's optimizer state (every parameter that is not a model weight), as named tensors. */
 function optimizerState(model: LayersModel, session: TrainingSession): { name: string; tensor: Tensor }[] {
-  const weights = new Set(model.weights.map((w) => w.name));
+  const weights = new Set([...model.weights.map((w) => w.name), SEED_PARAM]);
   return [...session.readParams()]
     .filter(([name]) => !weights.has(name))
     .map(([name, data]) => {
@@ -33,11 +40,13 @@ export async function saveTraining(model: LayersModel, session: TrainingSession,
   const config = model.trainingConfig!;
   const opt = config.optimizer;
   const weights = optimizerState(model, session);
+  const stepSeed = session.readParams().get(SEED_PARAM)?.[0];
+  const stored: StoredState | undefined = state ? { ...state, ...(stepSeed !== undefined ? { stepSeed } : {}) } : undefined;
   return saveLayersModel(model, dir, {
     optimizer: { getClassName: () => opt.getClassName(), getConfig: () => opt.getConfig(), getWeights: () => weights },
     loss: config.lossNames[0]!,
     metrics: config.metricNames,
-    ...(state ? { userDefinedMetadata: { tfc: { epoch: state.epoch, seed: state.seed } } } : {}),
+    ...(stored ? { userDefinedMetadata: { tfc: stored } } : {}),
   });
 }
 
@@ -55,8 +64,9 @@ export async function restoreTraining(model: LayersModel, session: TrainingSessi
     }
     values.set(t.name, t.tensor.dataSync());
   }
+  const meta = (extras.userDefinedMetadata as { tfc?: Partial<StoredState> } | undefined)?.tfc;
+  if (meta?.stepSeed !== undefined && session.program.variables.has(SEED_PARAM)) values.set(SEED_PARAM, Int32Array.of(meta.stepSeed));
   session.writeParams(values);
   session.syncToVariables();
-  const meta = (extras.userDefinedMetadata as { tfc?: Partial<TrainingState> } | undefined)?.tfc;
   return { epoch: meta?.epoch ?? -1, seed: meta?.seed ?? 0 };
 }

@@ -9,10 +9,10 @@ import { TfcError, type SourceLoc } from "../../ir/errors.js";
 import { withFallbackLoc } from "../frontend/location.js";
 import { BATCH, type TensorType } from "../../ir/types.js";
 import { runPipeline } from "../../passes/manager.js";
-import { TraceContext, withContext } from "../api/context.js";
+import { TraceContext, withContext, withTraining, assignVariable } from "../api/context.js";
 import { variableGradsMap } from "../api/grad.js";
 import type { LayersModel } from "../api/models.js";
-import { Tensor, type Variable } from "../api/tensor.js";
+import { Tensor, Variable } from "../api/tensor.js";
 import * as ops from "../api/ops.js";
 import { paramDeclarer } from "../frontend/trace.js";
 import type { Optimizer } from "../api/optimizers.js";
@@ -48,6 +48,9 @@ export interface TrainingProgram {
 
 const sanitize = (s: string): string => s.replace(/[^A-Za-z0-9_]/g, "_");
 
+/** The parameter holding a training run's random seed (advanced by one per step). */
+export const SEED_PARAM = "tfc/step_seed";
+
 /** Label type of each output: its own shape, or [batch] of class indices for sparse losses. */
 export function labelTypes(model: LayersModel, sparse: boolean): TensorType[] {
   return model.outputs.map((o) => (sparse ? { dtype: "f32" as const, shape: [BATCH] } : { dtype: "f32" as const, shape: [...o.irType.shape] }));
@@ -82,17 +85,23 @@ export function buildTrainingProgram(model: LayersModel, config: TrainingConfig)
   const totalLoss = (ys: Tensor[], preds: Tensor[]): Tensor => preds.map((p, i) => config.losses[i]!(ys[i]!, p)).reduce((a, b) => ops.add(a, b));
   const metricValues = (ys: Tensor[], preds: Tensor[]): Tensor[] => config.metrics.map((m) => ops.mean(m.fn(ys[0]!, preds[0]!)));
 
-  const train = trace("train_step", (xs, ys) => {
-    // Metrics see the predictions before the update, as in TF.js; cse merges this forward pass
-    // with the one inside the gradient.
-    const metrics = metricValues(ys, model.run(xs));
-    const { value, grads } = variableGradsMap(() => totalLoss(ys, model.run(xs)), trainable);
-    for (const v of trainable) {
-      if (!grads.has(v)) throw new TfcError("TFC7083", `the loss does not depend on weight '${v.name}', so it cannot be trained; mark its layer trainable: false`);
-    }
-    config.optimizer.applyGradients(grads);
-    return [value, ...metrics];
-  });
+  // The step's random seed (dropout): a parameter the step advances, made when a layer first asks.
+  let seedVar: Variable | undefined;
+  const seed = (): Tensor => (seedVar ??= new Variable({ dtype: "i32", shape: [] }, { kind: "zeros" }, SEED_PARAM, false));
+  const train = trace("train_step", (xs, ys) =>
+    withTraining(seed, () => {
+      // Metrics see the predictions before the update, as in TF.js; cse merges this forward pass
+      // with the one inside the gradient (same ops, same seed: the same dropout masks).
+      const metrics = metricValues(ys, model.run(xs));
+      const { value, grads } = variableGradsMap(() => totalLoss(ys, model.run(xs)), trainable);
+      for (const v of trainable) {
+        if (!grads.has(v)) throw new TfcError("TFC7083", `the loss does not depend on weight '${v.name}', so it cannot be trained; mark its layer trainable: false`);
+      }
+      config.optimizer.applyGradients(grads);
+      if (seedVar) assignVariable(seedVar, ops.add(seedVar, ops.scalar(1, "int32")));
+      return [value, ...metrics];
+    }),
+  );
   const evalFn = trace("eval_step", (xs, ys) => {
     const preds = model.run(xs);
     return [totalLoss(ys, preds), ...metricValues(ys, preds)];

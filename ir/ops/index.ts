@@ -7,6 +7,7 @@ import type { OpDef } from "../op-def.js";
 import * as ew from "./elementwise.js";
 import * as core from "./core.js";
 import * as nn from "./nn.js";
+import * as random from "./random.js";
 import * as reduce from "./reduce.js";
 import * as shape from "./shape.js";
 
@@ -76,6 +77,7 @@ export const OPS = {
   depthwise_conv2d: nn.depthwise_conv2d,
   max_pool: nn.max_pool,
   max_pool_grad: nn.max_pool_grad,
+  random_uniform: random.random_uniform,
   avg_pool: nn.avg_pool,
   batch_norm: nn.batch_norm,
   dropout: nn.dropout,

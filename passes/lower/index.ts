@@ -20,6 +20,7 @@ import { lowerMatmul } from "./matmul.js";
 import { lowerConv2d, lowerDepthwiseConv2d, lowerPool, lowerMaxPoolGrad } from "./conv.js";
 import { lowerReduce, lowerArgMax } from "./reduce.js";
 import { lowerConcat, lowerGather, lowerOneHot, lowerPad, lowerSlice, lowerTranspose } from "./data.js";
+import { lowerRandomUniform } from "./random.js";
 
 export type { LowerOptions } from "./context.js";
 
@@ -51,6 +52,7 @@ export const LOWERING: { readonly [P in OpName]: Rule } = {
   depthwise_conv2d: tpl(lowerDepthwiseConv2d),
   max_pool: tpl((ctx) => lowerPool(ctx, "max")),
   max_pool_grad: tpl(lowerMaxPoolGrad),
+  random_uniform: tpl(lowerRandomUniform),
   avg_pool: tpl((ctx) => lowerPool(ctx, "avg")),
   batch_norm: dec,
   dropout: dec,

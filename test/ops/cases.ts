@@ -404,6 +404,13 @@ export const OP_CASES: { readonly [P in OpName]: OpCases } = {
   },
   max_pool: poolCases(),
   max_pool_grad: poolGradCases(),
+  random_uniform: {
+    valid: [
+      { operands: [f32("?,5,3"), i32("", ints(-1000, 1000))], attrs: { salt: 3 }, batch: 4 },
+      { operands: [f32("7"), i32("", ints(0, 5))], attrs: {} },
+    ],
+    invalid: [{ operands: [type("f32", "2"), type("f32", "")], code: "TFC2001", message: /random_uniform seed must be an i32 scalar, got f32\[\]/ }],
+  },
   avg_pool: poolCases(),
   batch_norm: {
     valid: [

@@ -8,6 +8,7 @@ import { currentUserLoc } from "../../frontend/location.js";
 import { getActivation, type ActivationIdentifier } from "../activations.js";
 import { resolveInitializer, type InitializerIdentifier, type InitializerObject } from "../initializers.js";
 import * as ops from "../ops.js";
+import { apply, trainingSeed } from "../context.js";
 import type { Tensor, Variable } from "../tensor.js";
 import { initializerToConfig, type LayerConfig } from "../io/keras-objects.js";
 import { Layer, isPositiveInt, normalizeArgs, requireArg, type BaseLayerArgs, type WithKerasAliases } from "./layer.js";
@@ -127,9 +128,27 @@ export class Dropout extends Layer {
   override getConfig(): LayerConfig {
     return { rate: this.rate, noiseShape: this.noiseShape ? [...this.noiseShape] : null, seed: this.seed ?? null, ...super.getConfig() };
   }
+  /**
+   * Outside training the identity (the IR's dropout op, stripped for inference). In a training
+   * step: x · (u ≥ rate) / (1 − rate), u from random_uniform with the step's seed, salted by the
+   * layer's `seed` option or its name, so every layer and step draws its own mask.
+   */
   protected call([x]: Tensor[]): Tensor {
-    return ops.dropout(x!, this.rate);
+    const seed = trainingSeed();
+    if (!seed || this.rate === 0) return ops.dropout(x!, this.rate);
+    if (this.noiseShape) {
+      throw new TfcError("TFC3010", `tfc does not support Dropout's noiseShape in training (yet); layer '${this.name}'`, { loc: this.createdAt });
+    }
+    const u = apply("random_uniform", [x!, seed], { salt: this.seed ?? stringHash(this.name) });
+    return ops.mul(x!, ops.mul(ops.cast(ops.greaterEqual(u, this.rate), "float32"), 1 / (1 - this.rate)));
   }
+}
+
+/** A 31-bit FNV-1a hash of a string: a layer's default dropout salt. */
+function stringHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h & 0x7fffffff;
 }
 
 export interface ActivationLayerArgs extends BaseLayerArgs {
