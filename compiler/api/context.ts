@@ -168,6 +168,11 @@ export function withTraining<T>(seed: () => Tensor, fn: () => T): T {
   }
 }
 
+/** Whether layers run as in a training step's forward pass. */
+export function inTraining(): boolean {
+  return stepSeed !== undefined;
+}
+
 /** The training step's seed, or undefined outside a training forward pass. */
 export function trainingSeed(): Tensor | undefined {
   return stepSeed?.();

@@ -168,20 +168,23 @@ export class LayersModel {
     }
   }
 
+  /** As TF.js orders them: every layer's trainable weights, then every layer's non-trainable ones. */
   get weights(): Variable[] {
-    return this.layers.flatMap((l) => l.weights);
+    return [...this.trainableWeights, ...this.nonTrainableWeights];
+  }
+  get trainableWeights(): Variable[] {
+    return this.layers.flatMap((l) => l.trainableWeights);
+  }
+  get nonTrainableWeights(): Variable[] {
+    return this.layers.flatMap((l) => l.nonTrainableWeights);
   }
   getWeights(): Tensor[] {
-    return this.layers.flatMap((l) => l.getWeights());
+    return this.weights.map((w) => Tensor.fromHost(w.host!));
   }
   setWeights(weights: Tensor[]): void {
-    let k = 0;
-    for (const l of this.layers) {
-      const n = l.weights.length;
-      l.setWeights(weights.slice(k, k + n));
-      k += n;
-    }
-    if (k !== weights.length) throw new TfcError("TFC2013", `model '${this.name}' has ${k} weights, ${weights.length} were given`, { loc: currentUserLoc() });
+    const mine = this.weights;
+    if (mine.length !== weights.length) throw new TfcError("TFC2013", `model '${this.name}' has ${mine.length} weights, ${weights.length} were given`, { loc: currentUserLoc() });
+    weights.forEach((w, i) => mine[i]!.write(w));
   }
   countParams(): number {
     return this.layers.reduce((n, l) => n + l.countParams(), 0);

@@ -126,3 +126,52 @@ for (const optimizer of Object.keys(OPTIMIZERS)) {
     test(`${optimizer} with ${loss} on interp matches TF.js`, () => compare(optimizer, loss, "interp"));
   }
 }
+
+/** Layers that act differently in training: batch normalization (batch statistics, moving averages). */
+async function compareBatchNorm(backend: string, conv: boolean): Promise<void> {
+  const rng = new Rng(3);
+  const n = 24;
+  const shape = conv ? [n, 6, 6, 2] : [n, 5];
+  const xs = Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() * 4 - 1);
+  const ys = Array.from({ length: n }, () => Math.floor(rng.next() * 3));
+  const build = (tf: any) =>
+    tf.sequential({
+      layers: conv
+        ? [
+            // No bias before batch norm (it would cancel; Adam would turn its ~0 gradient into noise).
+            tf.layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [6, 6, 2], useBias: false }),
+            tf.layers.batchNormalization({ momentum: 0.9 }),
+            tf.layers.activation({ activation: "relu" }),
+            tf.layers.flatten(),
+            tf.layers.dense({ units: 3, activation: "softmax" }),
+          ]
+        : [
+            tf.layers.dense({ units: 8, inputShape: [5], useBias: false }),
+            tf.layers.batchNormalization({ momentum: 0.8, epsilon: 0.01 }),
+            tf.layers.activation({ activation: "relu" }),
+            tf.layers.dense({ units: 3, activation: "softmax" }),
+          ],
+    });
+  await tfc.setBackend(backend);
+  const mine = build(tfc);
+  const theirs = build(tfjs);
+  theirs.setWeights(mine.getWeights().map((w: tfc.Tensor) => tfjs.tensor(w.dataSync() as Float32Array, w.shape)));
+  mine.compile({ optimizer: tfc.train.adam(0.01), loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
+  theirs.compile({ optimizer: tfjs.train.adam(0.01), loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
+  const args = { epochs: 2, batchSize: 8, shuffle: false };
+  const h1 = await mine.fit(tfc.tensor(xs, shape), tfc.tensor1d(ys), args);
+  const h2 = await theirs.fit(tfjs.tensor(xs, shape), tfjs.tensor1d(ys), args);
+  const what = `batch norm (${conv ? "conv" : "dense"}) on ${backend}`;
+  for (const key of Object.keys(h2.history)) assertClose(h1.history[key]!, h2.history[key] as number[], 2e-4, 2e-5, `${what}: history ${key}`);
+  // Weights in layer order, the moving mean and variance included.
+  (theirs.getWeights() as tfjs.Tensor[]).forEach((w, i) => assertClose(mine.getWeights()[i].dataSync(), w.dataSync(), 2e-4, 2e-5, `${what}: weight ${i}`));
+  // Inference uses the moving statistics, as TF.js does.
+  const probe = conv ? [2, 6, 6, 2] : [2, 5];
+  const px = Array.from({ length: probe.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i));
+  assertClose((mine.predict(tfc.tensor(px, probe)) as tfc.Tensor).dataSync(), (theirs.predict(tfjs.tensor(px, probe)) as tfjs.Tensor).dataSync(), 2e-4, 2e-5, `${what}: predict`);
+}
+
+for (const backend of ["interp", "llvm", "wasm"]) {
+  test(`batch normalization trains as in TF.js (batch statistics, moving averages) on ${backend}`, () => compareBatchNorm(backend, false));
+}
+test("a conv → batch norm → relu model trains as in TF.js on llvm", () => compareBatchNorm("llvm", true));

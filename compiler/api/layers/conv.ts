@@ -8,6 +8,7 @@ import { currentUserLoc } from "../../frontend/location.js";
 import { getActivation } from "../activations.js";
 import { resolveInitializer } from "../initializers.js";
 import * as ops from "../ops.js";
+import { assignVariable, inTraining } from "../context.js";
 import type { Tensor, Variable } from "../tensor.js";
 import { Layer, isPositiveInt, normalizeArgs, requireArg, type BaseLayerArgs, type WithKerasAliases } from "./layer.js";
 import type { Activation, InitializerSpec } from "./core.js";
@@ -290,7 +291,22 @@ export class BatchNormalization extends Layer {
       ...super.getConfig(),
     };
   }
+  /**
+   * Inference: the moving statistics. In a training step, as TF.js: the batch's mean and (biased)
+   * variance over every axis but the channels normalize x, and the moving statistics move towards
+   * them by 1 − momentum — variable writes, so the compiled step updates them in place.
+   */
   protected call([x]: Tensor[]): Tensor {
-    return ops.batchNorm(x!, this.movingMean, this.movingVariance, this.beta, this.gamma, this.args.epsilon ?? 0.001);
+    const epsilon = this.args.epsilon ?? 0.001;
+    if (!inTraining()) return ops.batchNorm(x!, this.movingMean, this.movingVariance, this.beta, this.gamma, epsilon);
+    const axes = Array.from({ length: x!.rank - 1 }, (_, i) => i);
+    const mean = ops.mean(x!, axes);
+    const variance = ops.mean(ops.square(ops.sub(x!, mean)), axes);
+    const normed = ops.batchNorm(x!, mean, variance, this.beta, this.gamma, epsilon);
+    const decay = 1 - (this.args.momentum ?? 0.99);
+    for (const [v, value] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
+      assignVariable(v, ops.sub(v, ops.mul(ops.sub(v, value), decay)));
+    }
+    return normed;
   }
 }
