@@ -292,6 +292,12 @@ void tfc_fail(tfc_exec* ex, int32_t code) {
   __atomic_compare_exchange_n(&ex->status, &expected, (int)code, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
+uint64_t tfc_parallel_chunks(uint64_t count, int threads) {
+  uint64_t size = threads < 1 ? 1 : (uint64_t)threads;
+  if (count < size * 2 * TFC_CHUNKS_PER_THREAD) return count < size ? count : size;
+  return size * TFC_CHUNKS_PER_THREAD;
+}
+
 void tfc_parallel_for(tfc_exec* ex, tfc_body_fn body, void* ctx, int64_t begin, int64_t end) {
   if (body == NULL || end <= begin) return;
   tfc_pool* pool = ex == NULL ? NULL : ex->pool;
@@ -303,8 +309,7 @@ void tfc_parallel_for(tfc_exec* ex, tfc_body_fn body, void* ctx, int64_t begin, 
     return;
   }
 
-  uint64_t most = (uint64_t)pool->size * TFC_CHUNKS_PER_THREAD;
-  uint64_t chunks = count < most ? count : most;
+  uint64_t chunks = tfc_parallel_chunks(count, pool->size);
   pool->body = body;
   pool->ctx = ctx;
   pool->begin = begin;

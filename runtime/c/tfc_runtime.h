@@ -57,12 +57,17 @@ typedef struct tfc_exec {
 
 void tfc_exec_init(tfc_exec* ex, tfc_pool* pool);
 
-/* A parallel loop is cut into this many contiguous chunks per thread of its pool (fewer if the range
- * is shorter), which the threads claim one at a time: a thread the OS runs late does not hold the
- * others up. */
+/* A long parallel loop is cut into this many contiguous chunks per thread of its pool, which the
+ * threads claim one at a time: a thread the OS runs late does not hold the others up, and the
+ * others take its chunks. */
 #define TFC_CHUNKS_PER_THREAD 4
 
-/* Runs body(ctx, lo, hi) over [begin, end) split into min(end - begin, threads * TFC_CHUNKS_PER_THREAD)
+/* How many chunks tfc_parallel_for cuts a range of `count` into on a pool of `threads`: one per
+ * thread (at most count) for short ranges (under 2 * TFC_CHUNKS_PER_THREAD per thread), where the
+ * claims would cost more than balance gains; threads * TFC_CHUNKS_PER_THREAD otherwise. */
+uint64_t tfc_parallel_chunks(uint64_t count, int threads);
+
+/* Runs body(ctx, lo, hi) over [begin, end) split into tfc_parallel_chunks(end - begin, threads)
  * balanced contiguous chunks, each run once by whichever thread (the caller included) claims it;
  * the call returns when every chunk is done. Chunk bounds depend only on the range and the pool's
  * size, so results do not depend on scheduling. An empty range calls nothing. A call made from inside

@@ -57,8 +57,12 @@ static void check_range(tfc_exec* ex, int64_t begin, int64_t end) {
     CHECK(c->hits[i] == 1, "pool %d, range [%lld, %lld): index %lld ran %d times", threads, (long long)begin, (long long)end,
           (long long)(begin + i), (int)c->hits[i]);
   }
-  int64_t most = (int64_t)threads * TFC_CHUNKS_PER_THREAD;
-  int64_t expected_calls = threads == 1 ? (n > 0 ? 1 : 0) : n < most ? n : most;
+  int64_t expected_calls = threads == 1 ? (n > 0 ? 1 : 0) : (int64_t)tfc_parallel_chunks((uint64_t)n, threads);
+  if (threads > 1) {
+    int64_t one_each = n < threads ? n : threads;
+    CHECK(expected_calls == (n < 2 * TFC_CHUNKS_PER_THREAD * threads ? one_each : (int64_t)TFC_CHUNKS_PER_THREAD * threads),
+          "tfc_parallel_chunks(%lld, %d) = %lld", (long long)n, threads, (long long)expected_calls);
+  }
   CHECK(c->calls == expected_calls, "pool %d, range [%lld, %lld): %d calls of the body, expected %lld", threads,
         (long long)begin, (long long)end, (int)c->calls, (long long)expected_calls);
   int64_t smallest = INT64_MAX, largest = 0;
