@@ -1,7 +1,8 @@
 // Cold start: a fresh Node process that loads the MLP and predicts once, timed from spawn to exit
 // (Node's own boot included; an empty script is printed for reference). tfc-wasm imports only the
 // generated model.js; TF.js builds the same model in its cpu backend; onnxruntime-node loads the
-// ONNX export. Each system runs once untimed (warming the OS file cache), then COLD_RUNS times.
+// ONNX export of workloads.ts (from primitive-op IR, as in the latency rows). Each system runs untimed
+// (warming the OS file cache), then timed, per ColdStartProtocol.
 
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -9,14 +10,20 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
-import { initialParams } from "../ir/interpreter.js";
 import { buildWasm } from "../targets/wasm/index.js";
-import { exportOnnx } from "./onnx-export.js";
 import { median } from "./measure.js";
 import type { Entry, WorkloadResult } from "./report.js";
-import { REPO_ROOT, prepareCompiled } from "./workloads.js";
+import { REPO_ROOT, prepareCompiled, type CompiledWorkload } from "./workloads.js";
 
-const COLD_RUNS = 9;
+/** How often each cold-start script runs: first untimed (warming the OS file cache), then timed. */
+export interface ColdStartProtocol {
+  readonly untimedRuns: number;
+  readonly timedRuns: number;
+}
+
+export const COLD_START_PROTOCOL: ColdStartProtocol = { untimedRuns: 1, timedRuns: 9 };
+/** `npm run bench -- --quick`: every script still runs (and must exit cleanly), just fewer times. */
+export const QUICK_COLD_START_PROTOCOL: ColdStartProtocol = { untimedRuns: 0, timedRuns: 2 };
 
 function timeProcess(script: string): number {
   const t0 = performance.now();
@@ -26,20 +33,33 @@ function timeProcess(script: string): number {
   return ms;
 }
 
-function timeRuns(script: string): number[] {
-  timeProcess(script);
-  return Array.from({ length: COLD_RUNS }, () => timeProcess(script));
+function timeRuns(script: string, p: ColdStartProtocol): number[] {
+  for (let i = 0; i < p.untimedRuns; i++) timeProcess(script);
+  return Array.from({ length: p.timedRuns }, () => timeProcess(script));
+}
+
+/** The onnxruntime-node script, with the ONNX model written to `onnxFile`; or why there is none. */
+function onnxruntimeScript(model: CompiledWorkload["onnx"], onnxFile: string, url: (id: string) => string): { script: string } | { missing: string } {
+  if (!(model instanceof Uint8Array)) return { missing: `ONNX export failed: ${model.error.split("\n")[0]}` };
+  fs.writeFileSync(onnxFile, model);
+  try {
+    const script = [
+      `import ort from ${JSON.stringify(url("onnxruntime-node"))};`,
+      `const session = await ort.InferenceSession.create(${JSON.stringify(onnxFile)});`,
+      `await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", new Float32Array(784), [1, 784]) });`,
+    ].join("\n");
+    return { script };
+  } catch (e) {
+    return { missing: (e as Error).message.split("\n")[0]! };
+  }
 }
 
 /** The cold-start workload, and the median boot time of an empty Node script (for the notes). */
-export async function coldStart(): Promise<{ result: WorkloadResult; nodeAloneMs: number }> {
+export async function coldStart(p: ColdStartProtocol = COLD_START_PROTOCOL): Promise<{ result: WorkloadResult; nodeAloneMs: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-coldstart-"));
   const workload = prepareCompiled(path.join(REPO_ROOT, "examples", "mlp.ts"));
   const module = workload.compiled.module;
-  const params = initialParams(module);
-  const onnxFile = path.join(dir, "mlp.onnx");
-  fs.writeFileSync(onnxFile, exportOnnx(module, module.functions[0]!.name, params));
-  buildWasm(module, module.functions[0]!, { outDir: path.join(dir, "wasm"), params });
+  buildWasm(module, module.functions[0]!, { outDir: path.join(dir, "wasm"), params: workload.params });
   const requireFromRepo = createRequire(path.join(REPO_ROOT, "package.json"));
   const url = (id: string) => pathToFileURL(requireFromRepo.resolve(id)).href;
 
@@ -55,16 +75,8 @@ export async function coldStart(): Promise<{ result: WorkloadResult; nodeAloneMs
       `model.predict(tf.zeros([1, 784])).dataSync();`,
     ].join("\n"),
   };
-  let ortMissing: string | undefined;
-  try {
-    scripts["onnxruntime-node"] = [
-      `import ort from ${JSON.stringify(url("onnxruntime-node"))};`,
-      `const session = await ort.InferenceSession.create(${JSON.stringify(onnxFile)});`,
-      `await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", new Float32Array(784), [1, 784]) });`,
-    ].join("\n");
-  } catch (e) {
-    ortMissing = (e as Error).message.split("\n")[0];
-  }
+  const ort = onnxruntimeScript(workload.onnx, path.join(dir, "mlp.onnx"), url);
+  if ("script" in ort) scripts["onnxruntime-node"] = ort.script;
   const files: Record<string, string> = {};
   for (const [name, text] of Object.entries(scripts)) {
     files[name] = path.join(dir, `${name}.mjs`);
@@ -73,16 +85,16 @@ export async function coldStart(): Promise<{ result: WorkloadResult; nodeAloneMs
   const entries: Entry[] = [];
   for (const system of ["tfc-wasm", "tfjs-cpu", "onnxruntime-node"]) {
     if (!files[system]) {
-      entries.push({ system, isTfc: false, skipped: ortMissing ?? "not available" });
+      entries.push({ system, isTfc: false, skipped: "missing" in ort ? ort.missing : "not available" });
       continue;
     }
     try {
-      entries.push({ system, isTfc: system.startsWith("tfc"), timesMs: timeRuns(files[system]!), relError: 0 });
+      entries.push({ system, isTfc: system.startsWith("tfc"), timesMs: timeRuns(files[system]!, p), relError: 0 });
     } catch (e) {
       entries.push({ system, isTfc: system.startsWith("tfc"), skipped: (e as Error).message });
     }
   }
-  const nodeAloneMs = median(timeRuns(files["empty"]!));
+  const nodeAloneMs = median(timeRuns(files["empty"]!, p));
   fs.rmSync(dir, { recursive: true, force: true });
   return { result: { workload: "mlp cold start (new process: load + 1 predict)", kind: "latency", entries }, nodeAloneMs };
 }

@@ -17,6 +17,12 @@ export interface Protocol {
 
 export const LATENCY_PROTOCOL: Protocol = { warmupMs: 300, maxWarmups: 20, budgetMs: 1000, minReps: 10, maxReps: 2000, hardCapMs: 3000 };
 export const SGEMM_PROTOCOL: Protocol = { warmupMs: 300, maxWarmups: 5, budgetMs: 1000, minReps: 3, maxReps: 500, hardCapMs: 3000 };
+/**
+ * `npm run bench -- --quick` (bench/options.ts): the checked first call and no warm-up, then a few timed
+ * calls within 0.2 s (a slow system gets one); a smoke run of every row, not numbers to quote.
+ */
+export const QUICK_LATENCY_PROTOCOL: Protocol = { warmupMs: 0, maxWarmups: 1, budgetMs: 20, minReps: 3, maxReps: 20, hardCapMs: 200 };
+export const QUICK_SGEMM_PROTOCOL: Protocol = { warmupMs: 0, maxWarmups: 1, budgetMs: 20, minReps: 2, maxReps: 10, hardCapMs: 200 };
 
 export interface Measurement {
   /** The first call's output, for the check against the reference. */

@@ -1,12 +1,14 @@
 // `npm run bench`: tfc next to numpy, TensorFlow.js (cpu, wasm) and onnxruntime-node, in one run, on
 // SGEMM (n = 256, 512, 1024) and on the MLP and MNIST CNN examples (batch 1 and 64), all with tfc's
 // weights and inputs, and on training throughput (bench/training.ts). Checks every output against tfc's
-// interpreter, prints a table, writes bench/results.json.
+// interpreter, prints a table, writes bench/results.json. `npm run bench -- --quick` runs every row with
+// few repetitions (bench/options.ts picks the protocols once; they are passed down from here).
 
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { AGREEMENT_TOLERANCE, LATENCY_PROTOCOL, SGEMM_PROTOCOL, measure, relativeError, type Measurement, type Protocol } from "./measure.js";
+import { AGREEMENT_TOLERANCE, measure, relativeError, type Measurement, type Protocol } from "./measure.js";
+import { BenchUsageError, benchUsage, modeLabel, parseBenchArgs, protocolsFor, type BenchOptions, type BenchProtocols } from "./options.js";
 import { formatTable, rowsOf, type Entry, type WorkloadResult } from "./report.js";
 import { loadNumpy } from "./systems/numpy.js";
 import { loadOnnxRuntime, type OnnxRuntime } from "./systems/onnxruntime.js";
@@ -47,7 +49,7 @@ function referenceFirst(runners: TfcRunner[]): TfcRunner[] {
   return [...runners.filter((r) => r.name === REFERENCE), ...runners.filter((r) => r.name !== REFERENCE)];
 }
 
-async function sgemm(n: number, peers: Peers): Promise<WorkloadResult> {
+async function sgemm(n: number, peers: Peers, protocols: BenchProtocols): Promise<WorkloadResult> {
   const file = writeSgemmModel(n);
   const workload = prepareCompiled(file);
   const a = seededUniform(n * n, 100 + n, -1, 1);
@@ -60,7 +62,7 @@ async function sgemm(n: number, peers: Peers): Promise<WorkloadResult> {
   for (const runner of sgemmRunners) {
     entries.push(
       await timeSystem(runner.name, true, reference, async () => {
-        const m = await measure(() => runner.run([a, b], 1), SGEMM_PROTOCOL);
+        const m = await measure(() => runner.run([a, b], 1), protocols.sgemm);
         if (runner.name === REFERENCE) expected = m.output;
         return m;
       }),
@@ -70,7 +72,7 @@ async function sgemm(n: number, peers: Peers): Promise<WorkloadResult> {
   if ("missing" in peers.numpy) entries.push({ system: "numpy", isTfc: false, skipped: NOT_AVAILABLE });
   else {
     const numpy = peers.numpy;
-    entries.push(await timeSystem("numpy", false, reference, async () => numpy.sgemm(n, a, b, SGEMM_PROTOCOL)));
+    entries.push(await timeSystem("numpy", false, reference, async () => numpy.sgemm(n, a, b, protocols.sgemm)));
   }
   for (const backend of peers.tfjs) {
     entries.push(
@@ -78,14 +80,14 @@ async function sgemm(n: number, peers: Peers): Promise<WorkloadResult> {
         await backend.activate();
         const matmul = tfjsMatMul(n, a, b);
         try {
-          return await measure(() => matmul.multiply(), SGEMM_PROTOCOL);
+          return await measure(() => matmul.multiply(), protocols.sgemm);
         } finally {
           matmul.dispose();
         }
       }),
     );
   }
-  for (const ort of [peers.ort, peers.ortWeb]) entries.push(await onnxEntry(ort, workload.onnx, [a, b], [[n, n], [n, n]], SGEMM_PROTOCOL, reference));
+  for (const ort of [peers.ort, peers.ortWeb]) entries.push(await onnxEntry(ort, workload.onnx, [a, b], [[n, n], [n, n]], protocols.sgemm, reference));
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
   return { workload: `sgemm n=${n}`, kind: "sgemm", flops: 2 * n ** 3, entries };
 }
@@ -110,7 +112,7 @@ async function onnxEntry(
   });
 }
 
-async function models(peers: Peers): Promise<WorkloadResult[]> {
+async function models(peers: Peers, protocols: BenchProtocols): Promise<WorkloadResult[]> {
   const results: WorkloadResult[] = [];
   for (const name of MODELS) {
     const workload = prepareModel(name);
@@ -129,7 +131,7 @@ async function models(peers: Peers): Promise<WorkloadResult[]> {
       for (const runner of runners) {
         entries.push(
           await timeSystem(runner.name, true, reference, async () => {
-            const m = await measure(() => runner.predict(input, batch), LATENCY_PROTOCOL);
+            const m = await measure(() => runner.predict(input, batch), protocols.latency);
             if (runner.name === REFERENCE) expected = m.output;
             return m;
           }),
@@ -145,11 +147,11 @@ async function models(peers: Peers): Promise<WorkloadResult[]> {
           await timeSystem(backend.system, false, reference, async () => {
             await backend.activate();
             model.loadWeights();
-            return measure(() => model.predict(input, batch), LATENCY_PROTOCOL);
+            return measure(() => model.predict(input, batch), protocols.latency);
           }),
         );
       }
-      for (const ort of [peers.ort, peers.ortWeb]) entries.push(await onnxEntry(ort, workload.onnx, [input], [[batch, ...workload.sampleShape]], LATENCY_PROTOCOL, reference));
+      for (const ort of [peers.ort, peers.ortWeb]) entries.push(await onnxEntry(ort, workload.onnx, [input], [[batch, ...workload.sampleShape]], protocols.latency, reference));
       results.push({ workload: `${name} batch=${batch}`, kind: "latency", entries });
     }
     for (const runner of runners) runner.dispose?.();
@@ -157,16 +159,46 @@ async function models(peers: Peers): Promise<WorkloadResult[]> {
   return results;
 }
 
+/** The protocol note above the tables (a quick run's protocols have no warm-up calls). */
+function protocolNote(latency: Protocol, sgemm: Protocol): string {
+  const warmup = latency.maxWarmups > 1 ? `and warm-up calls (≤ ${latency.warmupMs} ms)` : "(no warm-up calls)";
+  return `protocol: a checked first call ${warmup}, then timed calls for ≥ ${latency.budgetMs} ms and ≥ ${latency.minReps} calls (SGEMM ≥ ${sgemm.minReps}), fewer only past a ${sgemm.hardCapMs / 1000} s cap`;
+}
+
+/** The options of process.argv, or undefined (usage printed, exit code 2) when an argument is not one the benchmark takes. */
+function argvOptions(): BenchOptions | undefined {
+  try {
+    return parseBenchArgs(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof BenchUsageError)) throw e;
+    console.error(`${e.message}\n${benchUsage()}`);
+    process.exitCode = 2;
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
+  const options = argvOptions();
+  if (!options) return;
+  if (options.help) {
+    console.log(benchUsage());
+    return;
+  }
+  const protocols = protocolsFor(options);
   const started = performance.now();
   const cpu = os.cpus();
-  console.log(`tfc benchmark: ${new Date().toISOString()}, Node ${process.version}, ${cpu[0]?.model ?? "unknown CPU"} × ${cpu.length} cores`);
+  console.log(`tfc benchmark${modeLabel(protocols.mode)}: ${new Date().toISOString()}, Node ${process.version}, ${cpu[0]?.model ?? "unknown CPU"} × ${cpu.length} cores`);
   const [load] = os.loadavg();
   if (load! > cpu.length / 2) console.log(`  note: load average ${load!.toFixed(1)} on ${cpu.length} cores: other work is running, timings will be noisy`);
 
   const tfjs = await tfjsBackends();
   const peers: Peers = { tfjs: tfjs.backends, ort: await loadOnnxRuntime("onnxruntime-node"), ortWeb: await loadOnnxRuntime("onnxruntime-web"), numpy: loadNumpy() };
   const notes = [
+    ...(protocols.mode === "quick"
+      ? [
+          `quick: every workload, system and output check of the full run, with fewer calls (protocols below); cold start runs each script ${protocols.coldStart.timedRuns} times; for checking that everything runs, not for quoting`,
+        ]
+      : []),
     "tfc-interp: tfc's reference interpreter on the inference-pipeline IR (the oracle; slow by design)",
     "missing" in peers.numpy ? `numpy: skipped, ${peers.numpy.missing}` : `numpy: ${peers.numpy.description}, in a python3 subprocess; BLAS picks its own thread count`,
     ...tfjs.notes,
@@ -175,28 +207,28 @@ async function main(): Promise<void> {
       : `onnxruntime-node: ${peers.ort.version}, CPU execution provider, all graph optimizations, default intra-op threads (one per core); models written by bench/onnx-export.ts`,
     "missing" in peers.ortWeb ? `onnxruntime-web: skipped, ${peers.ortWeb.missing}` : `onnxruntime-web: ${peers.ortWeb.version}, its WebAssembly build run in Node, the same ONNX models`,
     `every output is checked once per workload against ${REFERENCE}: max|out − ref| ≤ ${AGREEMENT_TOLERANCE} × max|ref|`,
-    `protocol: a checked first call and warm-up calls (≤ ${LATENCY_PROTOCOL.warmupMs} ms), then timed calls for ≥ ${LATENCY_PROTOCOL.budgetMs} ms and ≥ ${LATENCY_PROTOCOL.minReps} calls (SGEMM ≥ ${SGEMM_PROTOCOL.minReps}), fewer only past a ${SGEMM_PROTOCOL.hardCapMs / 1000} s cap`,
-    ...trainingNotes(),
+    protocolNote(protocols.latency, protocols.sgemm),
+    ...trainingNotes(protocols.training),
   ];
   for (const note of notes) console.log(`  ${note}`);
 
   const results: WorkloadResult[] = [];
   for (const n of SGEMM_SIZES) {
-    results.push(await sgemm(n, peers));
+    results.push(await sgemm(n, peers, protocols));
     process.stderr.write(`  sgemm n=${n} done (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
   }
-  results.push(...(await models(peers)));
-  const cold = await coldStart();
+  results.push(...(await models(peers, protocols)));
+  const cold = await coldStart(protocols.coldStart);
   results.push(cold.result);
   console.log(`  cold start: a new Node process per run (spawn to exit); Node alone with an empty script takes ${cold.nodeAloneMs.toFixed(0)} ms (median); outputs are not checked there`);
 
-  results.push(await trainingThroughput({ tfjs: peers.tfjs }));
+  results.push(await trainingThroughput({ protocol: protocols.training, tfjs: peers.tfjs }));
   process.stderr.write(`  training done (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
 
   console.log(`\n${formatTable("sgemm", results)}\n\n${formatTable("latency", results)}\n\n${formatTable("training", results)}\n`);
   const outFile = path.join(REPO_ROOT, "bench", "results.json");
   fs.writeFileSync(outFile, `${JSON.stringify(results.flatMap(rowsOf), null, 2)}\n`);
-  console.log(`wrote ${path.relative(process.cwd(), outFile)} in ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
+  console.log(`wrote ${path.relative(process.cwd(), outFile)} in ${((performance.now() - started) / 1000).toFixed(0)} s in all${modeLabel(protocols.mode)}`);
 }
 
 main().catch((e) => {

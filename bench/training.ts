@@ -31,6 +31,11 @@ export interface TrainingProtocol {
 }
 
 export const TRAINING_PROTOCOL: TrainingProtocol = { batch: 64, rows: 4096, checkSteps: 3, warmupMs: 500, budgetMs: 2000, minSteps: 10, hardCapMs: 6000, tfcChunkSteps: 16 };
+/**
+ * `npm run bench -- --quick` (bench/options.ts): the same data, batch and checked steps (so the same
+ * workload and the same loss check), then one warm-up call and a few timed steps: a smoke run, not numbers to quote.
+ */
+export const QUICK_TRAINING_PROTOCOL: TrainingProtocol = { ...TRAINING_PROTOCOL, warmupMs: 0, budgetMs: 0, minSteps: 3, hardCapMs: 1000 };
 
 /** Losses agree when max|loss − ref| ≤ this × max|ref| over the checked steps (float32 sums differ in order). */
 export const TRAINING_TOLERANCE = 1e-3;

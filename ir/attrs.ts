@@ -58,3 +58,18 @@ export function describeAttrKind(s: AttrSpec): string {
       return `one of ${s.choices!.map((c) => JSON.stringify(c)).join(", ")}`;
   }
 }
+
+/**
+ * Attributes any op may carry besides its own schema, optional and ignored by the op's semantics.
+ * `group=k` puts the op in fusion group k: the fuse pass sets it and lowering turns each group
+ * into one kernel (passes/fuse.ts says what a group may hold).
+ */
+export const GROUP_ATTR = "group";
+export const RESERVED_ATTRS: AttrSchema = {
+  [GROUP_ATTR]: spec<number>("int", (v) => isInt(v) && (v as number) >= 0),
+};
+
+/** The spec of an op attribute: the op's own, else a reserved one. */
+export function attrSpecOf(schema: AttrSchema, key: string): AttrSpec | undefined {
+  return Object.prototype.hasOwnProperty.call(schema, key) ? schema[key] : Object.prototype.hasOwnProperty.call(RESERVED_ATTRS, key) ? RESERVED_ATTRS[key] : undefined;
+}

@@ -4,7 +4,7 @@
 
 import { Func, Module, Value, type Op } from "./ir.js";
 import type { AttrValue } from "./attrs.js";
-import { describeAttrKind } from "./attrs.js";
+import { attrSpecOf, describeAttrKind } from "./attrs.js";
 import { TfcError, closest, type SourceLoc } from "./errors.js";
 import type { TensorType } from "./types.js";
 import type { HostTensor } from "./tensor.js";
@@ -17,6 +17,11 @@ export type Attrs = Record<string, AttrValue>;
 export function resolveAttrs(def: OpDef, attrs: Attrs): Attrs {
   const out: Attrs = {};
   for (const key of Object.keys(attrs)) {
+    const reserved = !(key in def.attrs) ? attrSpecOf(def.attrs, key) : undefined;
+    if (reserved) {
+      if (!reserved.check(attrs[key])) throw new TfcError("TFC4004", `attribute '${key}' must be ${describeAttrKind(reserved)} >= 0, got ${JSON.stringify(attrs[key])}`);
+      continue; // checked, not carried: ops built anew (rewrites, gradients) start outside any fusion group
+    }
     if (!(key in def.attrs)) {
       const hint = closest(key, Object.keys(def.attrs));
       throw new TfcError("TFC4002", `${def.name} has no attribute '${key}'`, {

@@ -4,7 +4,7 @@
 
 import { Func, Module, type Initializer, type Op, type Param, type RandomInitKind, type Value } from "./ir.js";
 import { FuncBuilder, resolveAttrs, type Attrs } from "./builder.js";
-import { describeAttrKind, type AttrSpec, type AttrValue } from "./attrs.js";
+import { attrSpecOf, describeAttrKind, type AttrSpec, type AttrValue } from "./attrs.js";
 import { TfcError, closest, type SourceLoc } from "./errors.js";
 import { OPS, isOpName } from "./ops/index.js";
 import type { OpDef } from "./op-def.js";
@@ -249,6 +249,8 @@ class Parser {
     }
     const op = b.body[b.body.length - 1]!;
     if (sourceLoc) op.loc = sourceLoc;
+    // The builder keeps only the op's own attributes; reserved ones (a fusion group) come back here.
+    for (const key of Object.keys(attrs)) if (!(key in def.attrs)) op.attrs[key] = attrs[key]!;
     this.opLocs.set(op, this.loc(resultTok));
     if (!sameType(declared, result.type)) throw typeMismatch(nameTok.text, declared, result.type).at(this.loc(typeTok));
     scope.set(resultTok.name, result);
@@ -258,7 +260,7 @@ class Parser {
   private opAttrs(def: OpDef, opTok: Token, entries: readonly AttrEntry[]): Attrs {
     const attrs: Attrs = {};
     for (const { key, keyToken, literal } of entries) {
-      const spec = def.attrs[key];
+      const spec = attrSpecOf(def.attrs, key);
       if (!spec) throw this.unknownAttr(def, key, keyToken);
       attrs[key] = this.attrValue(literal, spec, `${def.name} attribute '${key}'`);
     }

@@ -3,7 +3,7 @@
 // parseModule(printModule(m)) prints the same text. `tfc inspect` and --print-after use it.
 
 import type { Func, Initializer, Module, Op, Param, Value } from "./ir.js";
-import type { AttrSpec, AttrValue } from "./attrs.js";
+import { attrSpecOf, type AttrSpec, type AttrValue } from "./attrs.js";
 import type { SourceLoc } from "./errors.js";
 import type { HostTensor } from "./tensor.js";
 import { formatType } from "./types.js";
@@ -77,7 +77,7 @@ function printOpWith(op: Op, names: Map<Value, string>, opts: PrintOptions): str
   let line = `${nameOf(op.result, names)} = ${op.name}`;
   if (op.operands.length) line += " " + op.operands.map((o) => nameOf(o, names)).join(", ");
   const schema = isOpName(op.name) ? (OPS[op.name].attrs as Readonly<Record<string, AttrSpec>>) : {};
-  const attrs = printAttrDict(op.attrs, (key) => schema[key]?.kind);
+  const attrs = printAttrDict(op.attrs, (key) => attrSpecOf(schema, key)?.kind);
   if (attrs) line += " " + attrs;
   line += ` : ${formatType(op.result.type)}`;
   if (opts.locs && op.loc) line += " " + printLoc(op.loc);

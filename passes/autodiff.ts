@@ -12,7 +12,7 @@ import type { Func, Module, Op, Value } from "../ir/ir.js";
 import { getOp } from "../ir/ops/index.js";
 import { hostTensor } from "../ir/tensor.js";
 import { formatType, sameType, isStatic, type TensorType } from "../ir/types.js";
-import { expandDecompositions } from "./lower/index.js";
+import { expandDecompositions } from "./lower/expand.js";
 
 export interface GradientRequest {
   /** Indices of the arguments to differentiate with respect to. */

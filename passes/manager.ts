@@ -13,6 +13,8 @@ import { constantFold } from "./constant-fold.js";
 import { cse } from "./cse.js";
 import { dce } from "./dce.js";
 import { stripTraining } from "./strip-training.js";
+import { decompose } from "./decompose.js";
+import { fuse } from "./fuse.js";
 
 export const PASSES = {
   "infer-types": inferTypes,
@@ -21,14 +23,16 @@ export const PASSES = {
   "constant-fold": constantFold,
   cse,
   dce,
+  decompose,
+  fuse,
 } as const satisfies Record<string, PassDef>;
 
 export type PassName = keyof typeof PASSES;
 
 export const PIPELINES: Readonly<Record<string, readonly PassName[]>> = {
-  inference: ["infer-types", "strip-training", "canonicalize", "constant-fold", "cse", "dce"],
+  inference: ["infer-types", "strip-training", "canonicalize", "constant-fold", "cse", "dce", "decompose", "cse", "dce", "fuse"],
   /** Training steps keep training-only ops (dropout) and their parameter updates. */
-  training: ["infer-types", "canonicalize", "constant-fold", "cse", "dce"],
+  training: ["infer-types", "canonicalize", "constant-fold", "cse", "dce", "decompose", "cse", "dce", "fuse"],
 };
 
 /** A run of consecutive simplifying passes is repeated at most this often; each round is cheap. */

@@ -14,7 +14,8 @@ import { formatAnyError, formatDiagnostic, makeChalk } from "../diagnostics.js";
 import { interpret, initialParams } from "../../ir/interpreter.js";
 import { TfcError } from "../../ir/errors.js";
 import { readInputFile, requestToInputs, outputsToResponse } from "./input.js";
-import { inspectText } from "./inspect.js";
+import { inspectFunctions, inspectText } from "./inspect.js";
+import { inspectHtml, writeInspectHtml } from "./inspect-html.js";
 import { trainCommand, evaluateCommand, type TrainCliOptions } from "./train.js";
 import { loadModelFile, asLocatedError } from "../frontend/load.js";
 import type { Warning } from "../api/warnings.js";
@@ -144,13 +145,19 @@ program
 
 program
   .command("inspect")
-  .description("summarize a model: layers, output shapes and parameter counts (Keras-style)")
+  .description("summarize a model: layers, output shapes and parameter counts (Keras-style); per function (predict, and train_step for a compiled model) its kernels and arena")
   .argument("<model>", "model file (.ts)")
   .option("--export <name>", "inspect this named export instead of the default export")
-  .action((model: string, opts: { export?: string }) => {
+  .option("--html <file.html>", "also write a self-contained HTML page: the IR graph with fusion groups, each kernel with its source lines, the memory timeline")
+  .action((model: string, opts: { export?: string; html?: string }) => {
     const result = compile(model, opts.export ? { exportName: opts.export } : {});
     printWarnings(result.warnings);
-    process.stdout.write(inspectText(result) + "\n");
+    const inspection = inspectFunctions(result);
+    process.stdout.write(inspectText(result, inspection) + "\n");
+    if (opts.html) {
+      writeInspectHtml(opts.html, inspectHtml(result, inspection));
+      process.stdout.write(`wrote ${opts.html}\n`);
+    }
   });
 
 program

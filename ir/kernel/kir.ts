@@ -5,6 +5,8 @@
 // `for`/`if` with parallel/unroll annotations, and calls into the C runtime. Text: print.ts,
 // parse.ts; checks: verify.ts; semantics: interpret.ts; construction: builder.ts.
 
+import type { Op } from "../ir.js";
+
 /** Element types: `index` is the 64-bit integer type of sizes and addresses. */
 export type KElem = "f32" | "i32" | "bool" | "index";
 
@@ -139,6 +141,8 @@ export interface KProgramBuffer {
 export interface KLaunch {
   readonly kernel: KFunc;
   readonly buffers: readonly KProgramBuffer[];
+  /** The tensor ops this launch computes, when it came from lowering (for `tfc inspect`; not printed). */
+  readonly ops?: readonly Op[];
 }
 
 export class KProgram {

@@ -192,7 +192,9 @@ export const log = unaryFloat("log", "Elementwise natural logarithm", (s, x) => 
 export const floor = unaryFloat("floor", "Elementwise floor", (s, x) => s.floor(x), (b, _x, _y, g): Value => b.op("mul", [g, k(b, 0)]));
 export const tanh = unaryFloat("tanh", "Elementwise hyperbolic tangent", (s, x) => s.tanh(x), (b, _x, y, g): Value => b.op("mul", [g, b.op("sub", [k(b, 1), b.op("mul", [y, y])])]));
 export const sigmoid_ = unaryFloat("sigmoid", "Elementwise logistic 1/(1+e^-x)", sigmoid, (b, _x, y, g): Value => b.op("mul", [g, b.op("mul", [y, b.op("sub", [k(b, 1), y])])]));
-export const relu = unaryFloat("relu", "Elementwise max(x, 0)", (s, x) => s.max(x, s.const(0)), (b, x, _y, g): Value => gateGrad(b, positive(b, x), g));
+// relu's gate reads its output (y > 0 exactly when x > 0), so the input need not outlive the forward
+// pass: a matmul + bias + relu stays one fused kernel in a training step.
+export const relu = unaryFloat("relu", "Elementwise max(x, 0)", (s, x) => s.max(x, s.const(0)), (b, _x, y, g): Value => gateGrad(b, positive(b, y), g));
 export const relu6 = unaryFloat("relu6", "Elementwise min(max(x, 0), 6)", (s, x) => s.min(s.max(x, s.const(0)), s.const(6)), (b, x, _y, g): Value => gateGrad(b, b.op("logical_and", [positive(b, x), b.op("less_equal", [x, k(b, 6)])]), g));
 export const elu = unaryFloat("elu", "Elementwise x > 0 ? x : e^x - 1", (s, x) =>
   s.select(s.gt(x, s.const(0)), x, s.sub(s.exp(x), s.const(1))), (b, x, y, g): Value => b.op("select", [positive(b, x), g, b.op("mul", [g, b.op("add", [y, k(b, 1)])])]),

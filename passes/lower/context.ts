@@ -8,6 +8,7 @@ import { BATCH } from "../../ir/types.js";
 import type { KBuilder } from "../../ir/kernel/builder.js";
 import type { KFunc, KProgramBuffer, KSize, KValue } from "../../ir/kernel/kir.js";
 import type { Attrs } from "../../ir/builder.js";
+import type { SExpr } from "../../ir/scalar.js";
 
 export interface LowerOptions {
   /** Lanes of f32 vectors the target prefers (8: AVX2, 4: SSE/NEON/wasm SIMD128). */
@@ -28,6 +29,23 @@ export interface TemplateContext {
   scratch(name: string, elem: KProgramBuffer["elem"], size: KSize): KProgramBuffer;
   /** Add a kernel launch over these program buffers (in the kernel's buffer-parameter order). */
   launch(kernel: KFunc, buffers: readonly KProgramBuffer[]): void;
+  /**
+   * Elementwise ops fused after this one (passes/fuse.ts): the template applies them to each
+   * result element before storing it into `out`. Only templates whose LOWERING rule declares
+   * `epilogue` get one.
+   */
+  readonly epilogue?: FusedEpilogue;
+  /**
+   * A max_pool fused after the epilogue (LOWERING[op].pools said yes): the template stores the
+   * maximum of each pooling window into `out`, which has the pool's shape.
+   */
+  readonly pool?: Op;
+}
+
+/** A fused epilogue: `expr` reads input 0 as the template's result element and input k+1 as operands[k]. */
+export interface FusedEpilogue {
+  readonly expr: SExpr;
+  readonly operands: readonly { readonly buffer: KProgramBuffer; readonly type: TensorType }[];
 }
 
 /** Elements of a tensor type as `a + b·N`. */

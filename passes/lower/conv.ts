@@ -1,13 +1,15 @@
-// Convolution and pooling to kernel IR. conv2d is im2col + the GEMM template (a 1×1, stride-1
-// convolution needs no im2col: the NHWC input already is the matrix). depthwise_conv2d and the
+// Convolution and pooling to kernel IR. conv2d is the GEMM template: an unpadded convolution as an
+// implicit GEMM reading its input through the taps (a 1×1, stride-1 one reads the NHWC input as
+// the matrix), a padded one through an im2col scratch matrix. depthwise_conv2d and the
 // pools are direct loop nests vectorized over channels, with bounds checks only for 'same' padding.
 
 import { KBuilder } from "../../ir/kernel/builder.js";
+import type { Op } from "../../ir/ir.js";
 import type { KBufferParam, KValue } from "../../ir/kernel/kir.js";
 import { windowAxis } from "../../ir/ops/nn.js";
 import { BATCH, type TensorType } from "../../ir/types.js";
 import { dimValue, type TemplateContext } from "./context.js";
-import { emitGemmKernel, launchGemm } from "./matmul.js";
+import { emitGemmKernel, gemmEpilogue, launchGemm, type AGather } from "./matmul.js";
 
 type Padding = "same" | "valid";
 
@@ -80,16 +82,94 @@ function channels(b: KBuilder, c: number, width: number, body: (ch: KValue, lane
   if (vectors * width < c) b.for(vectors * width, c, { name: "c" }, (ch) => body(ch, 1));
 }
 
+/**
+ * Where the implicit GEMM of an unpadded convolution finds A(pixel, k): the pixel's first tap at
+ * `((image·H + oy·sh)·W + ox·sw)·C`, plus the offset of tap k / C and channel k % C.
+ */
+function imageGather(win: Window): AGather {
+  const rowBase = (b: KBuilder, pixel: KValue): KValue => {
+    const image = b.ix(pixel, "/", win.oh * win.ow);
+    const within = b.ix(pixel, "%", win.oh * win.ow);
+    return pixelOffset(b, win, image, b.ix(within, "/", win.ow), b.ix(within, "%", win.ow));
+  };
+  return {
+    rowBases: (b, row, rows) => Array.from({ length: rows }, (_, r) => rowBase(b, b.ix(row, "+", r))),
+    offset: (b, k) => {
+      const tap = win.c === 1 ? k : b.ix(k, "/", win.c);
+      const channel = win.c === 1 ? undefined : b.ix(k, "%", win.c);
+      const ky = b.ix(tap, "/", win.kw);
+      const kx = b.ix(tap, "%", win.kw);
+      const pixels = b.add(b.ix(ky, "*", win.dh * win.w), b.ix(kx, "*", win.dw));
+      return channel ? b.add(b.ix(pixels, "*", win.c), channel) : pixels;
+    },
+  };
+}
+
+/** Offset of the input pixel under output pixel (oy, ox)'s first tap, channel 0. */
+function pixelOffset(b: KBuilder, win: Window, image: KValue, oy: KValue, ox: KValue): KValue {
+  return b.ix(b.add(b.ix(b.add(b.ix(image, "*", win.h), b.ix(oy, "*", win.sh)), "*", win.w), b.ix(ox, "*", win.sw)), "*", win.c);
+}
+
+/**
+ * The implicit GEMM's rows for a conv followed by a ph×pw max pool with strides equal to its window
+ * and no padding: row r is position r % (ph·pw) of pooling window r / (ph·pw), so each window's
+ * conv outputs are consecutive rows of one micro-tile.
+ */
+function pooledImageGather(win: Window, ph: number, pw: number): AGather {
+  const across = Math.floor(win.ow / pw);
+  const perImage = Math.floor(win.oh / ph) * across;
+  return {
+    // A micro-tile is one whole window: its first pixel once, the others at static offsets.
+    rowBases: (b, row, rows) => {
+      const windowIndex = b.ix(row, "/", ph * pw);
+      const image = b.ix(windowIndex, "/", perImage);
+      const within = b.ix(windowIndex, "%", perImage);
+      const first = pixelOffset(b, win, image, b.ix(b.ix(within, "/", across), "*", ph), b.ix(b.ix(within, "%", across), "*", pw));
+      return Array.from({ length: rows }, (_, t) => b.ix(first, "+", (Math.floor(t / pw) * win.sh * win.w + (t % pw) * win.sw) * win.c));
+    },
+    offset: imageGather(win).offset,
+  };
+}
+
+/**
+ * Whether conv2d's kernel can take this max_pool too: non-overlapping windows of at most 4 pixels
+ * (one micro-tile's rows on every target), no padding on either, one K block (K ≤ 256: the window's
+ * sums finish in registers), and only per-channel epilogue operands (rows are in window order).
+ */
+export function convPools(conv: Op, pool: Op): boolean {
+  if (pool.name !== "max_pool") return false;
+  const [x, filter] = conv.operands.map((o) => o.type) as [TensorType, TensorType];
+  const ksize = pool.attrs["ksize"] as number[];
+  const strides = pool.attrs["strides"] as number[];
+  const win = windowOf(x, filter.shape.slice(0, 2), conv.attrs["strides"] as number[], conv.attrs["dilations"] as number[], conv.attrs["padding"] as Padding);
+  const k = filter.shape[0]! * filter.shape[1]! * filter.shape[2]!;
+  return pool.attrs["padding"] === "valid" && ksize[0] === strides[0] && ksize[1] === strides[1] && ksize[0]! * ksize[1]! <= 4 && !win.padded && k <= 256;
+}
+
 export function lowerConv2d(ctx: TemplateContext): void {
   const [x, filter] = ctx.inTypes as [TensorType, TensorType];
   const win = windowOf(x, filter.shape.slice(0, 2), ctx.attrs["strides"] as number[], ctx.attrs["dilations"] as number[], ctx.attrs["padding"] as Padding);
   const outChannels = filter.shape[3]!;
   const kdim = win.kh * win.kw * win.c;
   const batched = win.batch === BATCH;
-  const gemm = (name: string) => emitGemmKernel(name, { mFixed: (batched ? 1 : win.batch) * win.oh * win.ow, mBatch: batched, k: kdim, n: outChannels }, ctx.width);
+  const gemm = (name: string, gather?: AGather) => emitGemmKernel(name, { mFixed: (batched ? 1 : win.batch) * win.oh * win.ow, mBatch: batched, k: kdim, n: outChannels }, ctx.width, undefined, gemmEpilogue(ctx), gather);
+  if (ctx.pool) {
+    // Rows in pooling-window order, each window's rows reduced to one output row in registers.
+    const [ph, pw] = ctx.pool.attrs["ksize"] as number[];
+    const pooled = Math.floor(win.oh / ph!) * Math.floor(win.ow / pw!);
+    const shape = { mFixed: (batched ? 1 : win.batch) * pooled * ph! * pw!, mBatch: batched, k: kdim, n: outChannels };
+    const kernel = emitGemmKernel(ctx.kernelName(), shape, ctx.width, undefined, gemmEpilogue(ctx), pooledImageGather(win, ph!, pw!), { window: ph! * pw! });
+    launchGemm(ctx, kernel, ctx.inputs[0]!, ctx.inputs[1]!, ctx.out);
+    return;
+  }
   const pointwise = win.kh === 1 && win.kw === 1 && win.sh === 1 && win.sw === 1 && !win.padded;
   if (pointwise) {
     launchGemm(ctx, gemm(ctx.kernelName()), ctx.inputs[0]!, ctx.inputs[1]!, ctx.out);
+    return;
+  }
+  if (!win.padded) {
+    // Implicit GEMM: rows are output pixels, k = (tap, input channel), A read from the image itself.
+    launchGemm(ctx, gemm(ctx.kernelName(), imageGather(win)), ctx.inputs[0]!, ctx.inputs[1]!, ctx.out);
     return;
   }
   const perImage = win.oh * win.ow * kdim;

@@ -49,9 +49,8 @@ export function broadcastStrides(inShape: readonly number[], outShape: readonly 
   return stridesOf(fixed).map((s, i) => (aligned[i] === 1 && outShape[i] !== 1 ? 0 : s));
 }
 
-/** Translate a scalar body lane-wise; shared subtrees are emitted once. */
-export function emitSExpr(b: KBuilder, e: SExpr, inputs: readonly KValue[], width: number): KValue {
-  const memo = new Map<SExpr, KValue>();
+/** Translate a scalar body lane-wise; shared subtrees are emitted once (across calls that share `memo`). */
+export function emitSExpr(b: KBuilder, e: SExpr, inputs: readonly KValue[], width: number, memo = new Map<SExpr, KValue>()): KValue {
   const go = (x: SExpr): KValue => {
     const known = memo.get(x);
     if (known) return known;
@@ -79,9 +78,25 @@ export function emitElementwiseKernel(
   width: number,
   body: (b: KBuilder, inputs: KValue[], lanes: number) => KValue,
 ) {
+  return emitMultiOutputKernel(name, inTypes, [outType], width, (b, inputs, lanes) => [body(b, inputs, lanes)]);
+}
+
+/**
+ * The same loop nest storing several results of one shape (a fusion group whose intermediate values
+ * are also needed elsewhere, as Adam's new moments are): `body` returns one value per output type.
+ */
+export function emitMultiOutputKernel(
+  name: string,
+  inTypes: readonly TensorType[],
+  outTypes: readonly TensorType[],
+  width: number,
+  body: (b: KBuilder, inputs: KValue[], lanes: number) => KValue[],
+) {
+  const outType = outTypes[0]!;
   const b = new KBuilder(name);
   const ins: KBufferParam[] = inTypes.map((t, i) => b.buffer(`in${i}`, elemOf(t.dtype)));
-  const out = b.buffer("out", elemOf(outType.dtype), true);
+  const outs = outTypes.map((t, k) => b.buffer(outTypes.length === 1 ? "out" : `out${k}`, elemOf(t.dtype), true));
+  const storeAll = (at: KValue, values: KValue[]): void => values.forEach((v, k) => b.store(outs[k]!, at, v));
   const n = b.scalarParam("n");
   const { dims, strides } = coalesce(
     outType.shape,
@@ -94,7 +109,7 @@ export function emitElementwiseKernel(
   // Scalar case (rank 0): one element.
   if (rank === 0) {
     const zero = b.index(0);
-    b.store(out, zero, body(b, ins.map((p) => b.load(p, zero)), 1));
+    storeAll(zero, body(b, ins.map((p) => b.load(p, zero)), 1));
     return b.finish();
   }
 
@@ -123,13 +138,13 @@ export function emitElementwiseKernel(
       b.for(0, vectors, { parallel: innerParallel, name: "v" }, (vi) => {
         const iv = b.ix(vi, "*", width);
         const loaded = ins.map((p, k) => (strides[k]![d] === 0 ? b.broadcast(b.load(p, inOffsets[k]!), width) : b.load(p, at(iv, k), width)));
-        b.store(out, b.add(outOffset, iv), body(b, loaded, width));
+        storeAll(b.add(outOffset, iv), body(b, loaded, width));
       });
       tailStart = b.ix(vectors, "*", width);
     }
     b.for(tailStart, total, { parallel: innerParallel && !vectorizable, name: "t" }, (iv) => {
       const loaded = ins.map((p, k) => b.load(p, at(iv, k)));
-      b.store(out, b.add(outOffset, iv), body(b, loaded, 1));
+      storeAll(b.add(outOffset, iv), body(b, loaded, 1));
     });
   };
   const zero = b.index(0);

@@ -2,23 +2,26 @@
  * lower — tensor IR → kernel IR. Requires a verified function. Ops with a decomposition are
  * expanded first; then every op gets a rule from LOWERING (a table keyed by op name, so a new op
  * without a rule is a type error): elementwise ops through their scalar body, the rest through
- * kernel templates in this folder; reshape aliases its operand's buffer; constants and parameters
- * are buffers. Temporaries are laid out in one arena (offsets `a + b·N`, 64-byte aligned).
+ * kernel templates in this folder; fusion groups (passes/fuse.ts) as one kernel each; reshape
+ * aliases its operand's buffer; constants and parameters are buffers. Temporaries are placed in one
+ * arena by planMemory (passes/plan-memory.ts: liveness over the launches, offsets `a + b·N`).
  */
 
 import type { Func, Module, Op, Value } from "../../ir/ir.js";
-import { FuncBuilder } from "../../ir/builder.js";
 import { getOp, type OpName } from "../../ir/ops/index.js";
 import { TfcError } from "../../ir/errors.js";
 import type { HostTensor } from "../../ir/tensor.js";
-import { ScalarBuilder } from "../../ir/scalar.js";
-import { KProgram, type KFunc, type KLaunch, type KProgramBuffer, type KSize } from "../../ir/kernel/kir.js";
-import { replaceOp } from "../pass.js";
+import { ScalarBuilder, type SExpr } from "../../ir/scalar.js";
+import { GROUP_ATTR } from "../../ir/attrs.js";
+import { normalizeAxis, sameShape } from "../../ir/types.js";
+import { KProgram, type KValue, type KFunc, type KLaunch, type KProgramBuffer, type KSize } from "../../ir/kernel/kir.js";
+import { expandDecompositions } from "./expand.js";
+import { planMemory } from "../plan-memory.js";
 import { sizeOf, type LowerOptions, type TemplateContext } from "./context.js";
-import { lowerCopy, lowerElementwise } from "./elementwise.js";
+import { emitMultiOutputKernel, emitSExpr, lowerCopy, lowerElementwise } from "./elementwise.js";
 import { lowerMatmul } from "./matmul.js";
-import { lowerConv2d, lowerDepthwiseConv2d, lowerPool, lowerMaxPoolGrad } from "./conv.js";
-import { lowerReduce, lowerArgMax } from "./reduce.js";
+import { convPools, lowerConv2d, lowerDepthwiseConv2d, lowerPool, lowerMaxPoolGrad } from "./conv.js";
+import { lowerReduce, lowerArgMax, lowerSoftmax } from "./reduce.js";
 import { lowerConcat, lowerGather, lowerOneHot, lowerPad, lowerSlice, lowerTranspose } from "./data.js";
 import { lowerRandomUniform } from "./random.js";
 
@@ -29,18 +32,29 @@ type Rule =
   | { readonly kind: "decompose" }
   | { readonly kind: "source" }
   | { readonly kind: "alias" }
-  | { readonly kind: "template"; readonly lower: (ctx: TemplateContext) => void };
+  | {
+      readonly kind: "template";
+      readonly lower: (ctx: TemplateContext) => void;
+      /** Whether this op instance's template applies a fused elementwise epilogue (TemplateContext.epilogue). */
+      readonly epilogue?: (op: Op) => boolean;
+      /** For an op that also has a decomposition: whether the template takes this instance (else it is expanded). */
+      readonly accepts?: (op: Op) => boolean;
+      /** Whether the template can also reduce its (epilogue's) result through this pooling op (TemplateContext.pool). */
+      readonly pools?: (op: Op, pool: Op) => boolean;
+    };
 
 const ew: Rule = { kind: "elementwise" };
 const dec: Rule = { kind: "decompose" };
-const tpl = (lower: (ctx: TemplateContext) => void): Rule => ({ kind: "template", lower });
+const tpl = (lower: (ctx: TemplateContext) => void, opts: { epilogue?: (op: Op) => boolean; accepts?: (op: Op) => boolean; pools?: (op: Op, pool: Op) => boolean } = {}): Rule => ({ kind: "template", lower, ...opts });
+/** softmax and log_softmax along the last axis have a row template; other axes use their decomposition. */
+const lastAxis = (op: Op): boolean => normalizeAxis(op.attrs["axis"] as number, op.result.type.shape.length) === op.result.type.shape.length - 1;
 
 /** How each op becomes kernel IR. */
 export const LOWERING: { readonly [P in OpName]: Rule } = {
   constant: { kind: "source" },
   param: { kind: "source" },
   reshape: { kind: "alias" },
-  matmul: tpl(lowerMatmul),
+  matmul: tpl(lowerMatmul, { epilogue: (op) => op.result.type.dtype === "f32" && op.operands[1]!.type.shape.length === 2 }),
   transpose: tpl(lowerTranspose),
   broadcast_to: tpl(lowerCopy),
   add: ew, sub: ew, mul: ew, div: ew, pow: ew, maximum: ew, minimum: ew, squared_difference: ew,
@@ -48,7 +62,7 @@ export const LOWERING: { readonly [P in OpName]: Rule } = {
   sigmoid: ew, relu: ew, relu6: ew, elu: ew, selu: ew, leaky_relu: ew, gelu: ew, softplus: ew, softsign: ew,
   equal: ew, not_equal: ew, less: ew, less_equal: ew, greater: ew, greater_equal: ew,
   logical_and: ew, logical_or: ew, logical_not: ew, select: ew, cast: ew,
-  conv2d: tpl(lowerConv2d),
+  conv2d: tpl(lowerConv2d, { epilogue: () => true, pools: convPools }),
   depthwise_conv2d: tpl(lowerDepthwiseConv2d),
   max_pool: tpl((ctx) => lowerPool(ctx, "max")),
   max_pool_grad: tpl(lowerMaxPoolGrad),
@@ -62,8 +76,8 @@ export const LOWERING: { readonly [P in OpName]: Rule } = {
   min: tpl((ctx) => lowerReduce(ctx, "min")),
   prod: tpl((ctx) => lowerReduce(ctx, "prod")),
   arg_max: tpl(lowerArgMax),
-  softmax: dec,
-  log_softmax: dec,
+  softmax: tpl((ctx) => lowerSoftmax(ctx, false), { accepts: lastAxis }),
+  log_softmax: tpl((ctx) => lowerSoftmax(ctx, true), { accepts: lastAxis }),
   concat: tpl(lowerConcat),
   slice: tpl(lowerSlice),
   pad: tpl(lowerPad),
@@ -71,32 +85,42 @@ export const LOWERING: { readonly [P in OpName]: Rule } = {
   one_hot: tpl(lowerOneHot),
 };
 
-/** Replace every op that has a decomposition by its expansion (repeatedly: expansions may decompose too). */
-export function expandDecompositions(module: Module, fn: Func): void {
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const op of [...fn.body]) {
-      const def = getOp(op.name);
-      if (def.semantics !== "decompose") continue;
-      const b = FuncBuilder.forRewrite(module, fn);
-      b.loc = op.loc;
-      const value = def.decompose!(b, op.operands, op.attrs as never);
-      fn.body.splice(fn.body.indexOf(op), 0, ...b.body);
-      replaceOp(fn, op, value);
-      changed = true;
-    }
-  }
+/** Whether a kernel template takes this op as it is (so lowering keeps it rather than expanding it). */
+function hasTemplate(op: Op): boolean {
+  const rule = LOWERING[op.name as OpName];
+  return rule.kind === "template" && (rule.accepts?.(op) ?? true);
 }
 
-const ALIGN_ELEMS = 16; // 64 bytes of 4-byte elements
+/** Expand the decompositions lowering needs expanded: all but ops a template takes as they are. */
+export function expandForLowering(module: Module, fn: Func): boolean {
+  return expandDecompositions(module, fn, hasTemplate);
+}
 
-function roundUp(x: number, to: number): number {
-  return Math.ceil(x / to) * to;
+/** The members of each fusion group (passes/fuse.ts), in program order, checked to be one kernel's worth. */
+export function fusionGroups(fn: Func): Map<number, Op[]> {
+  const groups = new Map<number, Op[]>();
+  for (const op of fn.body) {
+    const g = op.attrs[GROUP_ATTR];
+    if (typeof g === "number") groups.set(g, [...(groups.get(g) ?? []), op]);
+  }
+  // A member's value exists once its group's kernel has run, where the group's last op is.
+  const rootOf = new Map<Value, Op>();
+  for (const members of groups.values()) for (const m of members) rootOf.set(m.result, members[members.length - 1]!);
+  const position = new Map(fn.body.map((op, i) => [op, i]));
+  for (const op of fn.body) {
+    for (const v of op.operands) {
+      const root = rootOf.get(v);
+      if (root && op.attrs[GROUP_ATTR] !== root.attrs[GROUP_ATTR] && position.get(op)! < position.get(root)!) {
+        throw new TfcError("TFC6011", `${op.name} reads ${v.def!.name} of fusion group ${String(root.attrs[GROUP_ATTR])} before the group's kernel runs (at its last op, ${root.name})`);
+      }
+    }
+  }
+  return groups;
 }
 
 /** Lower one function of a module into a kernel program. The module's function is expanded in place. */
 export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KProgram {
-  expandDecompositions(module, fn);
+  expandForLowering(module, fn);
   const buffers: KProgramBuffer[] = [];
   const kernels: KFunc[] = [];
   const launches: KLaunch[] = [];
@@ -104,32 +128,93 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
   const paramBuffers = new Map<string, KProgramBuffer>();
   const constBuffers = new Map<HostTensor, KProgramBuffer>();
   let nextTemp = 0;
-  let arena: KSize = { constant: 0, perBatch: 0 };
   const names = new Map<string, number>();
 
   const addBuffer = (buf: KProgramBuffer): KProgramBuffer => {
     buffers.push(buf);
     return buf;
   };
-  const temp = (label: string, elem: KProgramBuffer["elem"], size: KSize): KProgramBuffer => {
-    const offset = arena;
-    arena = {
-      constant: arena.constant + roundUp(size.constant, ALIGN_ELEMS) * 4,
-      perBatch: arena.perBatch + roundUp(size.perBatch, ALIGN_ELEMS) * 4,
-    };
-    return addBuffer({ name: `t${nextTemp++}_${label}`, elem, size, role: "temp", offset });
-  };
+  // Temporaries get their arena offsets from planMemory once every launch is known.
+  const temp = (label: string, elem: KProgramBuffer["elem"], size: KSize): KProgramBuffer => addBuffer({ name: `t${nextTemp++}_${label}`, elem, size, role: "temp" });
 
   fn.args.forEach((a, i) => bufferOf.set(a, addBuffer({ name: `in_${a.name ?? i}`, elem: a.type.dtype, size: sizeOf(a.type), role: "input", ref: i })));
 
+  const groups = fusionGroups(fn);
+  /** The tensor ops the launches being added compute. */
+  let current: readonly Op[] = [];
   for (const op of fn.body) {
-    const rule = LOWERING[op.name as OpName];
+    const group = op.attrs[GROUP_ATTR];
+    const members = typeof group === "number" ? groups.get(group)! : undefined;
+    current = members ?? [op];
     try {
-      lowerOp(op, rule);
+      if (!members) lowerOp(op, LOWERING[op.name as OpName]);
+      else if (op === members[members.length - 1]) lowerGroup(members);
+      // Other members are computed inside their group's kernel, which runs where the root is.
     } catch (e) {
       if (e instanceof TfcError) e.at(op.loc);
       throw e;
     }
+  }
+
+  /** One kernel for a fusion group: an elementwise loop nest over the composed scalar bodies, or the anchor's template with the rest as its epilogue. */
+  function lowerGroup(members: readonly Op[]): void {
+    const root = members[members.length - 1]!;
+    // A pooled group ends with the pooling op; the kernel's epilogue ends at the pool's operand.
+    const pool = members.length > 1 && root.name === "max_pool" ? root : undefined;
+    const epilogueRoot = pool ? pool.operands[0]!.def! : root;
+    const anchors = members.filter((m) => m !== pool && LOWERING[m.name as OpName].kind !== "elementwise");
+    const anchor = anchors[0];
+    const anchorRule = anchor ? LOWERING[anchor.name as OpName] : undefined;
+    const fits = (rule: Rule, a: Op): boolean =>
+      rule.kind === "template" && rule.epilogue?.(a) === true && epilogueRoot.result.type.dtype === "f32" && sameShape(epilogueRoot.result.type.shape, a.result.type.shape) && (!pool || rule.pools?.(a, pool) === true);
+    if (anchors.length > 1 || (pool && !anchor) || (anchorRule && !fits(anchorRule, anchor!))) {
+      throw new TfcError("TFC6011", `fusion group ${String(root.attrs[GROUP_ATTR])} cannot be one kernel: besides elementwise ops it may hold one f32 matmul or conv2d (and a max_pool after a conv2d), got ${members.map((m) => m.name).join(", ")}`);
+    }
+    const inside = new Set(members.map((m) => m.result));
+    const leaves: Value[] = [];
+    const memo = new Map<Value, SExpr>();
+    const sb = new ScalarBuilder();
+    const exprOf = (v: Value): SExpr => {
+      let e = memo.get(v);
+      if (e) return e;
+      if (anchor && v === anchor.result) e = sb.input(0, v.type.dtype);
+      else if (inside.has(v)) e = getOp(v.def!.name).scalar!(sb, v.def!.operands.map(exprOf), v.def!.attrs as never);
+      else {
+        if (!leaves.includes(v)) leaves.push(v);
+        e = sb.input(leaves.indexOf(v) + (anchor ? 1 : 0), v.type.dtype);
+      }
+      memo.set(v, e);
+      return e;
+    };
+    // The kernel stores the root and every member needed after it (or returned).
+    const group = root.attrs[GROUP_ATTR];
+    const usedLater = new Set<Value>(fn.results);
+    for (const op of fn.body) if (op.attrs[GROUP_ATTR] !== group) op.operands.forEach((v) => usedLater.add(v));
+    const outputs = pool ? [root] : members.filter((m) => m === root || usedLater.has(m.result));
+    if (outputs.some((m) => !sameShape(m.result.type.shape, root.result.type.shape)) || (anchor && outputs.length > 1) || (pool && members.some((m) => m !== root && usedLater.has(m.result)))) {
+      throw new TfcError("TFC6011", `fusion group ${String(group)} stores ${outputs.length} values; a group stores values of its last op's shape, and one when it holds a ${anchor?.name ?? "product"}`);
+    }
+    const exprs = pool ? [exprOf(epilogueRoot.result)] : outputs.map((m) => exprOf(m.result));
+    const expr = exprs[exprs.length - 1]!;
+    const names = [...new Set(members.map((m) => m.name))];
+    const label = names.length > 3 ? `${names.slice(0, 3).join("_")}_etc` : names.join("_");
+    const outs = outputs.map((m) => {
+      const buf = temp(label, m.result.type.dtype, sizeOf(m.result.type));
+      bufferOf.set(m.result, buf);
+      return buf;
+    });
+    const out = outs[outs.length - 1]!;
+    if (anchor && anchorRule?.kind === "template") {
+      const epilogue = { expr, operands: leaves.map((l) => ({ buffer: bufferOf.get(l)!, type: l.type })) };
+      anchorRule.lower({ ...templateContext(anchor, out, label), epilogue, ...(pool ? { pool } : {}) });
+      return;
+    }
+    const ctx = templateContext(root, out, label);
+    const kernel = emitMultiOutputKernel(ctx.kernelName(), leaves.map((l) => l.type), outputs.map((m) => m.result.type), ctx.width, (b, inputs, lanes) => {
+      const memo = new Map<SExpr, KValue>();
+      return exprs.map((e) => emitSExpr(b, e, inputs, lanes, memo));
+    });
+    ctx.launch(kernel, [...leaves.map((l) => bufferOf.get(l)!), ...outs]);
   }
 
   function lowerOp(op: Op, rule: Rule): void {
@@ -174,8 +259,7 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
     }
   }
 
-  function templateContext(op: Op, out: KProgramBuffer): TemplateContext {
-    const base = op.name;
+  function templateContext(op: Op, out: KProgramBuffer, base = op.name): TemplateContext {
     return {
       op,
       attrs: op.attrs,
@@ -193,7 +277,7 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
       scratch: (label, elem, size) => temp(label, elem, size),
       launch: (kernel, bufs) => {
         kernels.push(kernel);
-        launches.push({ kernel, buffers: [...bufs] });
+        launches.push({ kernel, buffers: [...bufs], ops: current });
       },
     };
   }
@@ -214,9 +298,11 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
     }
     const output = addBuffer({ name: `out_${fn.resultNames[i] ?? i}`, elem: buf.elem, size: sizeOf(r.type), role: "output", ref: i });
     outputs.push(output);
+    current = r.def ? [r.def] : [];
     const ctx = templateContext({ name: "copy", operands: [r], attrs: {}, result: r } as Op, output);
     lowerCopy(ctx);
   });
-  // Outputs replaced temps; keep arena offsets of the remaining temps (the freed space stays unused until plan-memory).
-  return new KProgram(fn.name, buffers, kernels, launches, arena);
+  const program = new KProgram(fn.name, buffers, kernels, launches);
+  planMemory(program);
+  return program;
 }

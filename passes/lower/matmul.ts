@@ -7,10 +7,12 @@
 
 import { KBuilder } from "../../ir/kernel/builder.js";
 import { kType, type KBufferParam, type KFunc, type KProgramBuffer, type KValue, type KVar } from "../../ir/kernel/kir.js";
-import { BATCH, type TensorType } from "../../ir/types.js";
+import { BATCH, formatType, type TensorType } from "../../ir/types.js";
 import { TfcError } from "../../ir/errors.js";
 import { dimValue, dimsProduct, sizeOf, type TemplateContext } from "./context.js";
 import { emitTransposeKernel } from "./data.js";
+import { broadcastStrides, emitSExpr } from "./elementwise.js";
+import type { SExpr } from "../../ir/scalar.js";
 
 export interface GemmShape {
   /** Rows: a static count, times the batch size when `mBatch`. */
@@ -20,6 +22,23 @@ export interface GemmShape {
   readonly k: number;
   readonly n: number;
 }
+
+/** Columns of a micro-tile: an offset from its first column and a width (w lanes, or 1). */
+interface Column {
+  readonly offset: number;
+  readonly lanes: number;
+}
+
+/** One block of the contraction: k in [k0, k1); `first` reads C as zero, `last` applies the epilogue. */
+interface KBlock {
+  readonly k0: KValue;
+  readonly k1: KValue;
+  readonly first: KValue | true;
+  readonly last: KValue | true;
+}
+
+/** Panels per block of a matrix-vector product: one row of 4·NV vector accumulators. */
+const GEMV_PANELS = 4;
 
 interface Blocking {
   readonly mr: number; // rows per micro-tile
@@ -38,6 +57,55 @@ export function blockingFor(width: number): Blocking {
   return width >= 8 ? { mr: 6, nv: 2, mb: 48, kc: 256 } : { mr: 4, nv: 3, mb: 32, kc: 256 };
 }
 
+/**
+ * Elementwise work applied to C's elements as the kernel stores them for the last time (bias,
+ * activation, residual add: a fused epilogue, see passes/fuse.ts). `expr` reads input 0 as the
+ * product and input k+1 as operand k, an extra buffer parameter read at (row, column) as element
+ * `row·rowStride + column·colStride`.
+ */
+export interface KernelEpilogue {
+  readonly expr: SExpr;
+  readonly operands: readonly EpilogueOperand[];
+}
+
+export interface EpilogueOperand {
+  readonly elem: "f32" | "i32" | "bool";
+  readonly rowStride: number;
+  /** 1: a row of the operand lies along C's row; 0: one value per row. */
+  readonly colStride: 0 | 1;
+}
+
+/**
+ * How an operand of shape `leaf` that broadcasts to `out` is read at (row, column) of `out` seen
+ * as a matrix (leading dimensions flattened into rows): its strides, or undefined when the leading
+ * dimensions do not flatten to one row stride or the column stride is not 0 or 1.
+ */
+export function epilogueStrides(leaf: readonly number[], out: readonly number[]): { rowStride: number; colStride: 0 | 1 } | undefined {
+  if (leaf.length > out.length || out.length === 0) return undefined;
+  const s = broadcastStrides(leaf, out);
+  const last = out.length - 1;
+  const colStride = s[last]!;
+  if (colStride !== 0 && colStride !== 1) return undefined;
+  const rowStride = last > 0 ? s[last - 1]! : 0;
+  let rows = 1; // rows spanned by one step of dimension d
+  for (let d = last - 1; d >= 0; d--) {
+    if (out[d] !== 1 && s[d] !== rowStride * rows) return undefined;
+    rows *= out[d] === BATCH ? 1 : out[d]!;
+  }
+  return { rowStride, colStride };
+}
+
+/**
+ * A read of A's element (row, k) as `a[rowBase(row) + offset(k)]` instead of `a[row·K + k]`: an
+ * implicit GEMM, where A is never materialized (a convolution reads its input image through the
+ * taps: row = output pixel, k = (tap, input channel)). `offset` is computed once per k for all rows.
+ */
+export interface AGather {
+  /** Bases of rows row, row+1, …, row+rows-1 (one call per micro-tile, so they may share work). */
+  rowBases(b: KBuilder, row: KValue, rows: number): KValue[];
+  offset(b: KBuilder, k: KValue): KValue;
+}
+
 /** What a GEMM kernel needs besides its operands: a scratch buffer for packed panels of B. */
 export interface GemmKernel {
   readonly kernel: KFunc;
@@ -52,14 +120,34 @@ export interface GemmKernel {
  * Two paths, chosen at run time by the number of rows M:
  * - packed (M >= 2·MR and at least two full column panels): for each K block, the full panels of
  *   B are packed in parallel into contiguous KC×NB slabs (one cache line per k, no TLB misses),
- *   then row blocks run in parallel, each sweeping every panel with its rows of A hot in L2;
+ *   then tiles of MB rows × one panel run in parallel (a row block's tiles in a row, its A hot);
  * - direct (small M, e.g. batch-1 inference): MB×NB tiles in parallel reading B in place, since
  *   packing would triple the memory traffic of a matrix-vector product.
- * A partial last panel (N not a multiple of NB) always reads B in place with narrower micro-tiles.
+ * A partial last panel (N not a multiple of NB) always reads B in place, its vectors and single
+ * columns in one micro-tile (each element of A loaded once for all of them).
  */
-export function emitGemmKernel(name: string, shape: GemmShape, width: number, batch?: { aStride: number[]; bStride: number[]; dims: number[] }): GemmKernel {
+export function emitGemmKernel(
+  name: string,
+  shape: GemmShape,
+  width: number,
+  batch?: { aStride: number[]; bStride: number[]; dims: number[] },
+  epilogue?: KernelEpilogue,
+  gather?: AGather,
+  pool?: { readonly window: number },
+): GemmKernel {
+  if (batch && (epilogue || gather)) throw new TfcError("TFC6011", "internal: a batched GEMM takes no epilogue and reads A as a matrix");
   const w = Math.max(1, width);
-  const { mr, nv, mb, kc } = blockingFor(w);
+  const blocking = blockingFor(w);
+  const { nv, kc: kcMax } = blocking;
+  // Pooling: micro-tiles of exactly one window's rows, whose maximum is the stored row of C.
+  const mr = pool ? pool.window : blocking.mr;
+  const mb = pool ? Math.max(mr, Math.floor(blocking.mb / mr) * mr) : blocking.mb;
+  if (pool && (shape.k === BATCH || shape.k > kcMax || pool.window > blocking.mr)) {
+    throw new TfcError("TFC6011", `internal: a pooled GEMM needs one K block (K = ${shape.k}) and a window of at most ${blocking.mr} rows`);
+  }
+  // K blocks of equal length (784 = 4 × 196, not 3 × 256 + 16: a short last block pays a whole
+  // micro-tile's loads and stores for a few steps).
+  const kc = shape.k === BATCH ? kcMax : Math.ceil(shape.k / Math.ceil(shape.k / kcMax));
   const nb = nv * w;
   const N = shape.n;
   // K is static, or the batch size (a product contracting over the batch, as weight gradients do).
@@ -72,6 +160,7 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
   const B = b.buffer("b", "f32");
   const C = b.buffer("c", "f32", true);
   const P = packing ? b.buffer("bpack", "f32", true) : undefined;
+  const E = (epilogue?.operands ?? []).map((o, k) => ({ ...o, buffer: b.buffer(`e${k}`, o.elem) }));
   const n = b.scalarParam("n");
   const K: KValue = kSymbolic ? n : b.index(shape.k);
   const M = shape.mBatch ? (shape.mFixed === 1 ? n : b.ix(n, "*", shape.mFixed)) : b.index(shape.mFixed);
@@ -79,28 +168,44 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
   const batches = batch ? dimsProduct(b, batch.dims, n) : b.index(1);
 
   /**
-   * Where a micro-tile reads vector `v` of B: element `base + k·stride` at step k. Bases are
-   * computed once per micro-tile, outside its k loop, so the loop body is loads and FMAs only.
+   * Where a micro-tile reads its column `offset` (lanes wide) of B: element `base + k·stride` at
+   * step k. Bases are computed once per micro-tile, outside its k loop, so the loop body is loads
+   * and FMAs only.
    */
-  type BSource = (v: number, lanes: number) => { buffer: KBufferParam; base: KValue; stride: number };
+  type BSource = (offset: number, lanes: number) => { buffer: KBufferParam; base: KValue; stride: number };
+  /** A panel's columns in micro-tiles: nv vectors. */
+  const panelColumns: Column[] = Array.from({ length: nv }, (_, v) => ({ offset: v * w, lanes: w }));
 
-  /** One micro-tile: `rows` rows from `row`, columns from `col`: `vecs` vectors of w lanes, or one scalar column. */
-  const micro = (aBase: KValue, cBase: KValue, source: BSource, row: KValue, col: KValue, k0: KValue, k1: KValue, first: KValue, rows: number, vecs: number): void => {
-    const lanes = vecs === 0 ? 1 : w;
-    const count = vecs === 0 ? 1 : vecs;
-    const cIndex = (r: number, v: number): KValue => b.add(cBase, b.add(b.ix(b.ix(row, "+", r), "*", N), b.ix(col, "+", v * lanes)));
-    const zero = lanes > 1 ? b.broadcast(b.f32(0), lanes) : b.f32(0);
-    const accs: KVar[][] = [];
-    for (let r = 0; r < rows; r++) {
-      accs.push([]);
-      for (let v = 0; v < count; v++) accs[r]!.push(b.var(zero, `acc${r}_${v}`));
-    }
-    // Continue from C when this is not the first K block.
-    b.if(b.prim("not", [first]), () => {
-      for (let r = 0; r < rows; r++) for (let v = 0; v < count; v++) b.set(accs[r]![v]!, b.load(C, cIndex(r, v), lanes));
+  /** The epilogue applied to `value`, the finished C elements at (row, col..col+lanes). */
+  const applyEpilogue = (value: KValue, row: KValue, col: KValue, lanes: number): KValue => {
+    const loads = E.map((o) => {
+      const at = b.add(o.rowStride === 0 ? b.index(0) : b.ix(row, "*", o.rowStride), o.colStride === 0 ? b.index(0) : col);
+      if (o.colStride === 1) return b.load(o.buffer, at, lanes);
+      const one = b.load(o.buffer, at);
+      return lanes > 1 ? b.broadcast(one, lanes) : one;
     });
-    const bSources = Array.from({ length: count }, (_, v) => source(v, lanes));
-    const aRows = Array.from({ length: rows }, (_, r) => b.add(aBase, b.mul(b.ix(row, "+", r), K)));
+    return emitSExpr(b, epilogue!.expr, [value, ...loads], lanes);
+  };
+
+  /**
+   * One micro-tile: `rows` rows from `row`, and the columns `cols` (offsets from `col`: vectors of
+   * w lanes and single columns). Every row's element of A is loaded once per k and feeds all of them.
+   */
+  const micro = (aBase: KValue, cBase: KValue, source: BSource, row: KValue, col: KValue, kb: KBlock, rows: number, cols: readonly Column[]): void => {
+    const { k0, k1, first } = kb;
+    const cRow = (r: number): KValue => (pool ? b.ix(row, "/", pool.window) : b.ix(row, "+", r)); // a window's rows share one row of C
+    const cIndex = (r: number, c: Column): KValue => b.add(cBase, b.add(b.ix(cRow(r), "*", N), c.offset === 0 ? col : b.ix(col, "+", c.offset)));
+    const accs: KVar[][] = [];
+    for (let r = 0; r < rows; r++) accs.push(cols.map((c, j) => b.var(c.lanes > 1 ? b.broadcast(b.f32(0), c.lanes) : b.f32(0), `acc${r}_${j}`)));
+    // Continue from C when this is not the first K block.
+    if (first !== true) {
+      b.if(b.prim("not", [first]), () => {
+        for (let r = 0; r < rows; r++) cols.forEach((c, j) => b.set(accs[r]![j]!, b.load(C, cIndex(r, c), c.lanes)));
+      });
+    }
+    const bSources = cols.map((c) => source(c.offset, c.lanes));
+    const aRows = gather ? gather.rowBases(b, row, rows) : Array.from({ length: rows }, (_, r) => b.add(aBase, b.mul(b.ix(row, "+", r), K)));
+    const anyVector = cols.some((c) => c.lanes > 1);
     b.for(k0, k1, { name: "k" }, (k) => {
       const offsets = new Map<number, KValue>(); // k·stride, once per stride
       const offset = (stride: number): KValue => {
@@ -108,35 +213,98 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
         if (!o) offsets.set(stride, (o = stride === 1 ? k : b.ix(k, "*", stride)));
         return o;
       };
-      const bv = bSources.map((src) => b.load(src.buffer, b.add(src.base, offset(src.stride)), lanes));
+      const bv = bSources.map((src, j) => b.load(src.buffer, b.add(src.base, offset(src.stride)), cols[j]!.lanes));
+      const aOffset = gather ? gather.offset(b, k) : k;
       for (let r = 0; r < rows; r++) {
-        const aScalar = b.load(A, b.add(aRows[r]!, k));
-        const av = lanes > 1 ? b.broadcast(aScalar, lanes) : aScalar;
-        for (let v = 0; v < count; v++) b.set(accs[r]![v]!, b.fma(av, bv[v]!, b.get(accs[r]![v]!)));
+        const aScalar = b.load(A, b.add(aRows[r]!, aOffset));
+        const av = anyVector ? b.broadcast(aScalar, w) : aScalar;
+        cols.forEach((c, j) => b.set(accs[r]![j]!, b.fma(c.lanes > 1 ? av : aScalar, bv[j]!, b.get(accs[r]![j]!))));
       }
     });
-    for (let r = 0; r < rows; r++) for (let v = 0; v < count; v++) b.store(C, cIndex(r, v), b.get(accs[r]![v]!));
+    const store = (finished: boolean): void => {
+      if (pool) {
+        // One K block, so the sums are final: each window row through the epilogue, then their maximum.
+        cols.forEach((c, j) => {
+          const at = c.offset === 0 ? col : b.ix(col, "+", c.offset);
+          const values = accs.map((acc, r) => (epilogue ? applyEpilogue(b.get(acc[j]!), b.ix(row, "+", r), at, c.lanes) : b.get(acc[j]!)));
+          b.store(C, cIndex(0, c), values.reduce((m, v) => b.max(m, v)));
+        });
+        return;
+      }
+      for (let r = 0; r < rows; r++) {
+        cols.forEach((c, j) => {
+          const acc = b.get(accs[r]![j]!);
+          b.store(C, cIndex(r, c), finished ? applyEpilogue(acc, b.ix(row, "+", r), c.offset === 0 ? col : b.ix(col, "+", c.offset), c.lanes) : acc);
+        });
+      }
+    };
+    // With one K block the epilogue runs on the accumulators; with several, sweepEpilogue runs it
+    // over the finished tile (in L1), so micro-tiles need no second, epilogue-applying store.
+    store((epilogue !== undefined || pool !== undefined) && kb.last === true);
   };
 
-  /** Rows [row0, rowEnd) of one panel: MR rows at a time, then single rows. */
-  const rowsOf = (row0: KValue, rowEnd: KValue, tile: (row: KValue, rows: number) => void): void => {
-    const fullRows = b.ix(row0, "+", b.ix(b.ix(b.sub(rowEnd, row0), "/", mr), "*", mr));
-    b.for(row0, fullRows, { step: mr, name: "i" }, (row) => tile(row, mr));
-    b.for(fullRows, rowEnd, { name: "r" }, (row) => tile(row, 1));
+  /** Apply the epilogue to C's finished rows [row0, rowEnd), columns col + `cols`. */
+  const sweepEpilogue = (cBase: KValue, row0: KValue, rowEnd: KValue, col: KValue, cols: readonly Column[]): void => {
+    b.for(row0, rowEnd, { name: "er" }, (row) => {
+      for (const c of cols) {
+        const at = c.offset === 0 ? col : b.ix(col, "+", c.offset);
+        const index = b.add(cBase, b.add(b.ix(row, "*", N), at));
+        b.store(C, index, applyEpilogue(b.load(C, index, c.lanes), row, at, c.lanes));
+      }
+    });
+  };
+  /** After a tile's last K block (several blocks only): its epilogue sweep, for a full panel or the partial one. */
+  const tileEpilogue = (cBase: KValue, row0: KValue, rowEnd: KValue, panel: KValue, last: KValue | true): void => {
+    if (!epilogue || (!kSymbolic && shape.k <= kc)) return;
+    const full = () => sweepEpilogue(cBase, row0, rowEnd, b.ix(panel, "*", nb), panelColumns);
+    const partial = () => sweepEpilogue(cBase, row0, rowEnd, b.index(col0), partialColumns);
+    const sweep = () => {
+      if (fullPanels === panels) full();
+      else if (fullPanels === 0) partial();
+      else b.if(b.lt(panel, b.index(fullPanels)), full, partial);
+    };
+    if (last === true) sweep();
+    else b.if(last, sweep);
   };
 
-  /** The last, partial panel (its width is static): whole vectors, then single columns, B in place. */
-  const partialPanel = (aBase: KValue, cBase: KValue, inPlace: (col: KValue) => BSource, row: KValue, k0: KValue, k1: KValue, first: KValue, rows: number): void => {
-    const col0 = fullPanels * nb;
-    const vecs = Math.floor((N - col0) / w);
-    for (let v = 0; v < vecs; v++) {
-      const col = b.index(col0 + v * w);
-      micro(aBase, cBase, inPlace(col), row, col, k0, k1, first, rows, 1);
+  /** The K block from k0: its end, and whether it is the first and the last (statically true when K fits one block). */
+  const kBlock = (k0: KValue): KBlock => {
+    const single = !kSymbolic && shape.k <= kc;
+    const k1 = single ? K : b.min(b.ix(k0, "+", kc), K);
+    return { k0, k1, first: b.prim("eq", [k0, b.index(0)]), last: single ? true : b.prim("eq", [k1, K]) };
+  };
+
+  /** Rows [row0, rowEnd) of one panel: MR rows at a time, then the rest in tiles of 4, 2, 1 rows. */
+  const rowsOf = (row0: KValue, rowEnd: KValue, tile: (row: KValue, rows: number) => void, step = mr): void => {
+    const fullRows = b.ix(row0, "+", b.ix(b.ix(b.sub(rowEnd, row0), "/", step), "*", step));
+    b.for(row0, fullRows, { step, name: "i" }, (row) => tile(row, step));
+    // The rest (fewer than `step` rows) as one tile per binary digit: 5 rows = 4 + 1, not five single
+    // rows. Pooled rows come in whole windows, so there is no rest.
+    if (pool) return;
+    const rest = b.sub(rowEnd, fullRows);
+    for (let bit = 1 << Math.floor(Math.log2(Math.max(1, step - 1))); bit >= 1; bit >>= 1) {
+      if (bit >= step) continue;
+      const below = b.ix(rest, "%", 2 * bit); // this digit and the lower ones
+      b.if(b.prim("ge", [below, b.index(bit)]), () => tile(b.add(fullRows, b.sub(rest, below)), bit));
     }
-    for (let c = col0 + vecs * w; c < N; c++) {
-      const col = b.index(c);
-      micro(aBase, cBase, inPlace(col), row, col, k0, k1, first, rows, 0);
-    }
+  };
+
+  // Matrix-vector products take GEMV_PANELS panels per block: accumulators for 4 panels' width.
+  const gemvWidth = GEMV_PANELS * nb;
+  const gemvBlocks = batch ? 0 : Math.floor(N / gemvWidth);
+  const gemvColumns: Column[] = Array.from({ length: GEMV_PANELS * nv }, (_, v) => ({ offset: v * w, lanes: w }));
+
+  /** The last, partial panel (its width is static): whole vectors and single columns in one micro-tile, B in place. */
+  const col0 = fullPanels * nb;
+  const partialColumns: Column[] = [
+    ...Array.from({ length: Math.floor((N - col0) / w) }, (_, v) => ({ offset: v * w, lanes: w })),
+    ...Array.from({ length: (N - col0) % w }, (_, s) => ({ offset: Math.floor((N - col0) / w) * w + s, lanes: 1 })),
+  ];
+  /** Rows per partial micro-tile: as many as keep its accumulators within a panel's MR·NV registers. */
+  const partialRows = pool ? mr : Math.max(1, Math.min(mr, Math.floor((mr * nv) / Math.max(1, partialColumns.length))));
+  const partialPanel = (aBase: KValue, cBase: KValue, inPlace: (col: KValue) => BSource, row: KValue, kb: KBlock, rows: number): void => {
+    const col = b.index(col0);
+    micro(aBase, cBase, inPlace(col), row, col, kb, rows, partialColumns);
   };
 
   b.for(0, batches, { name: "batch" }, (bt) => {
@@ -155,33 +323,57 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
       }
       cBase = b.ix(bt, "*", shape.mFixed * N);
     }
-    const inPlace = (col: KValue): BSource => (v, lanes) => ({ buffer: B, base: b.add(bBase, v === 0 ? col : b.ix(col, "+", v * lanes)), stride: N });
+    const inPlace = (col: KValue): BSource => (offset) => ({ buffer: B, base: b.add(bBase, offset === 0 ? col : b.ix(col, "+", offset)), stride: N });
 
     const direct = (): void => {
-      const tiles = b.ix(rowBlocks, "*", panels);
+      // With few panels, rows are cut finer (down to MR) so that there are some 8 tiles to share out.
+      const rowTiles = Math.ceil(8 / panels);
+      const perTile = b.ix(b.ix(M, "+", rowTiles - 1), "/", rowTiles); // ⌈M / rowTiles⌉
+      const rounded = b.ix(b.ix(b.ix(perTile, "+", mr - 1), "/", mr), "*", mr); // up to a multiple of MR
+      const rowsPerTile = panels >= 8 ? b.index(mb) : b.min(b.index(mb), b.max(b.index(mr), rounded));
+      const tiles = b.ix(b.ix(b.add(M, b.ix(rowsPerTile, "-", 1)), "/", rowsPerTile), "*", panels);
       b.for(0, tiles, { parallel: true, name: "tile" }, (t) => {
         const rb = b.ix(t, "/", panels);
         const panel = b.ix(t, "%", panels);
-        const row0 = b.ix(rb, "*", mb);
-        const rowEnd = b.min(M, b.ix(row0, "+", mb));
+        const row0 = b.mul(rb, rowsPerTile);
+        const rowEnd = b.min(M, b.add(row0, rowsPerTile));
         const col0 = b.ix(panel, "*", nb);
         b.for(0, K, { step: kc, name: "kb" }, (k0) => {
-          const k1 = b.min(b.ix(k0, "+", kc), K);
-          const first = b.prim("eq", [k0, b.index(0)]);
-          const full = () => rowsOf(row0, rowEnd, (row, rows) => micro(aBase, cBase, inPlace(col0), row, col0, k0, k1, first, rows, nv));
-          const partial = () => rowsOf(row0, rowEnd, (row, rows) => partialPanel(aBase, cBase, inPlace, row, k0, k1, first, rows));
+          const kb = kBlock(k0);
+          const full = () => rowsOf(row0, rowEnd, (row, rows) => micro(aBase, cBase, inPlace(col0), row, col0, kb, rows, panelColumns));
+          const partial = () => rowsOf(row0, rowEnd, (row, rows) => partialPanel(aBase, cBase, inPlace, row, kb, rows), partialRows);
           if (fullPanels === panels) full();
           else if (fullPanels === 0) partial();
           else b.if(b.lt(panel, b.index(fullPanels)), full, partial);
         });
+        tileEpilogue(cBase, row0, rowEnd, panel, true); // after the tile's K loop
       });
     };
 
-    if (!P) return direct();
-    b.if(b.lt(M, b.index(2 * mr)), direct, () => {
+    /**
+     * One row (batch-1 inference): a matrix-vector product. Blocks of GEMV_PANELS panels run in
+     * parallel, each streaming its slice of every row of B (whole cache lines, in order) into one
+     * row of accumulators over all of K; the columns past the last block go panel by panel.
+     */
+    const gemv = (): void => {
+      const all: KBlock = { k0: b.index(0), k1: K, first: true, last: true };
+      b.for(0, gemvBlocks, { parallel: true, name: "gemv" }, (blk) => {
+        const col = b.ix(blk, "*", gemvWidth);
+        micro(aBase, cBase, inPlace(col), b.index(0), col, all, 1, gemvColumns);
+      });
+      b.for(gemvBlocks * GEMV_PANELS, fullPanels, { name: "panel" }, (p) => {
+        const col = b.ix(p, "*", nb);
+        micro(aBase, cBase, inPlace(col), b.index(0), col, all, 1, panelColumns);
+      });
+      if (fullPanels < panels) partialPanel(aBase, cBase, inPlace, b.index(0), all, 1);
+    };
+    const small = (): void => (gemvBlocks > 0 && !pool ? b.if(b.prim("eq", [M, b.index(1)]), gemv, direct) : direct());
+
+    if (!P) return small();
+    b.if(b.lt(M, b.index(2 * mr)), small, () => {
       b.for(0, K, { step: kc, name: "kb" }, (k0) => {
-        const k1 = b.min(b.ix(k0, "+", kc), K);
-        const first = b.prim("eq", [k0, b.index(0)]);
+        const kb = kBlock(k0);
+        const { k1 } = kb;
         // Pack the full panels of this K block: slab p holds rows k0..k1 of columns p·NB..p·NB+NB.
         b.for(0, fullPanels, { parallel: true, name: "pack" }, (p) => {
           b.for(k0, k1, { name: "k" }, (k) => {
@@ -191,15 +383,18 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
           });
         });
         // Slab p, row k, vector v sits at (p·KC + k - k0)·NB + v·w.
-        const packed = (p: KValue): BSource => (v) => ({ buffer: P, base: b.ix(b.ix(b.sub(b.ix(p, "*", kc), k0), "*", nb), "+", v * w), stride: nb });
-        b.for(0, rowBlocks, { parallel: true, name: "rowblock" }, (rb) => {
+        const packed = (p: KValue): BSource => (offset) => ({ buffer: P, base: b.ix(b.ix(b.sub(b.ix(p, "*", kc), k0), "*", nb), "+", offset), stride: nb });
+        // Tiles of MB rows × one panel, in parallel; consecutive tiles share their rows of A, so a
+        // thread's run of tiles finds them in cache, and a few row blocks still split evenly.
+        b.for(0, b.ix(rowBlocks, "*", panels), { parallel: true, name: "tile" }, (t) => {
+          const rb = b.ix(t, "/", panels);
+          const p = b.ix(t, "%", panels);
           const row0 = b.ix(rb, "*", mb);
           const rowEnd = b.min(M, b.ix(row0, "+", mb));
-          b.for(0, fullPanels, { name: "panel" }, (p) => {
-            const col0 = b.ix(p, "*", nb);
-            rowsOf(row0, rowEnd, (row, rows) => micro(aBase, cBase, packed(p), row, col0, k0, k1, first, rows, nv));
-          });
-          if (fullPanels < panels) rowsOf(row0, rowEnd, (row, rows) => partialPanel(aBase, cBase, inPlace, row, k0, k1, first, rows));
+          const full = () => rowsOf(row0, rowEnd, (row, rows) => micro(aBase, cBase, packed(p), row, b.ix(p, "*", nb), kb, rows, panelColumns));
+          if (fullPanels === panels) full();
+          else b.if(b.lt(p, b.index(fullPanels)), full, () => rowsOf(row0, rowEnd, (row, rows) => partialPanel(aBase, cBase, inPlace, row, kb, rows), partialRows));
+          if (kb.last !== true) tileEpilogue(cBase, row0, rowEnd, p, kb.last);
         });
       });
     });
@@ -207,10 +402,23 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, ba
   return { kernel: b.finish(), scratchElements: packing ? fullPanels * nb * kc : 0 };
 }
 
-/** Launch a GEMM kernel, adding its packing scratch when it has one. */
+/** The context's fused epilogue in the form the GEMM kernel reads it (rows: every dimension but the last). */
+export function gemmEpilogue(ctx: TemplateContext): KernelEpilogue | undefined {
+  const e = ctx.epilogue;
+  if (!e) return undefined;
+  const operands = e.operands.map((o) => {
+    const strides = epilogueStrides(o.type.shape, ctx.outType.shape);
+    if (!strides) throw new TfcError("TFC6011", `internal: a ${formatType(o.type)} operand cannot be read by the epilogue of a ${formatType(ctx.outType)} product`);
+    return { elem: o.buffer.elem, ...strides };
+  });
+  return { expr: e.expr, operands };
+}
+
+/** Launch a GEMM kernel, adding its packing scratch when it has one and the context's epilogue operands. */
 export function launchGemm(ctx: TemplateContext, gemm: GemmKernel, a: KProgramBuffer, bMatrix: KProgramBuffer, c: KProgramBuffer): void {
   const buffers = [a, bMatrix, c];
   if (gemm.scratchElements > 0) buffers.push(ctx.scratch("bpack", "f32", { constant: gemm.scratchElements, perBatch: 0 }));
+  buffers.push(...(ctx.epilogue?.operands ?? []).map((o) => o.buffer));
   ctx.launch(gemm.kernel, buffers);
 }
 
@@ -238,7 +446,7 @@ export function lowerMatmul(ctx: TemplateContext): void {
     // One (possibly tall) GEMM: A's leading dimensions fold into M.
     const fixed = aType.shape.slice(0, -1).reduce((p, d) => (d === BATCH ? p : p * d), 1);
     const shape: GemmShape = { mFixed: fixed, mBatch: aType.shape.slice(0, -1).includes(BATCH), k: K, n: N };
-    launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width), aBuf, bBuf, ctx.out);
+    launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width, undefined, gemmEpilogue(ctx)), aBuf, bBuf, ctx.out);
     return;
   }
   // A batch of GEMMs; operands broadcast along batch dimensions of size 1.

@@ -167,3 +167,58 @@ export function lowerArgMax(ctx: TemplateContext): void {
   );
   ctx.launch(b.finish(), [ctx.inputs[0]!, ctx.out]);
 }
+
+/**
+ * softmax / log_softmax along the last axis, a row at a time (rows in parallel): the row's maximum,
+ * then the sum of exp(x - max) — softmax stores the exponentials as it goes — then the outputs,
+ * `e / sum` or `(x - max) - log(sum)`, the same arithmetic as the decomposition. x is read from
+ * memory once and the output written once; the later sweeps find the row in L1.
+ */
+export function lowerSoftmax(ctx: TemplateContext, log: boolean): void {
+  const shape = ctx.inTypes[0]!.shape;
+  const last = shape[shape.length - 1]!;
+  const b = new KBuilder(ctx.kernelName());
+  const x = b.buffer("x", "f32");
+  const out = b.buffer("out", "f32", true);
+  const n = b.scalarParam("n");
+  const rows = shape.slice(0, -1).reduce<KValue>((p, d) => b.mul(p, dimValue(b, d, n)), b.index(1));
+  const C = dimValue(b, last, n);
+  const w = ctx.width;
+  const vectorized = w > 1 && (last === BATCH || last >= w);
+  b.for(0, rows, { parallel: estimatedElements(shape) >= PARALLEL_WORK, name: "row" }, (row) => {
+    const base = b.mul(row, C);
+    const vectors = vectorized ? b.ix(C, "/", w) : b.index(0);
+    const tail = b.ix(vectors, "*", w);
+    /** Visit the row as whole vectors, then single elements. */
+    const sweep = (visit: (at: KValue, lanes: number) => void): void => {
+      if (vectorized) b.for(0, vectors, { name: "v" }, (v) => visit(b.add(base, b.ix(v, "*", w)), w));
+      b.for(tail, C, { name: "c" }, (c) => visit(b.add(base, c), 1));
+    };
+    /** Fold the row with `op`: vector accumulators, reduced across lanes, then the tail. */
+    const fold = (op: "max" | "add", init: number, value: (at: KValue, lanes: number) => KValue): KValue => {
+      let start = b.f32(init);
+      if (vectorized) {
+        const acc = b.var(b.broadcast(b.f32(init), w), `${op}v`);
+        b.for(0, vectors, { name: "v" }, (v) => b.set(acc, b.prim(op, [b.get(acc), value(b.add(base, b.ix(v, "*", w)), w)])));
+        start = b.reduce(op, b.get(acc));
+      }
+      const acc = b.var(start, op);
+      b.for(tail, C, { name: "c" }, (c) => b.set(acc, b.prim(op, [b.get(acc), value(b.add(base, c), 1)])));
+      return b.get(acc);
+    };
+    const splat = (s: KValue, lanes: number): KValue => (lanes > 1 ? b.broadcast(s, lanes) : s);
+    const max = fold("max", -Infinity, (at, lanes) => b.load(x, at, lanes));
+    const sum = fold("add", 0, (at, lanes) => {
+      const e = b.prim("exp", [b.sub(b.load(x, at, lanes), splat(max, lanes))]);
+      if (!log) b.store(out, at, e);
+      return e;
+    });
+    if (log) {
+      const logSum = b.prim("log", [sum]);
+      sweep((at, lanes) => b.store(out, at, b.sub(b.sub(b.load(x, at, lanes), splat(max, lanes)), splat(logSum, lanes))));
+    } else {
+      sweep((at, lanes) => b.store(out, at, b.div(b.load(out, at, lanes), splat(sum, lanes))));
+    }
+  });
+  ctx.launch(b.finish(), [ctx.inputs[0]!, ctx.out]);
+}

@@ -13,7 +13,7 @@ import { TfcError } from "../../ir/errors.js";
 import { initialParams, type ParamValues } from "../../ir/interpreter.js";
 import { BATCH } from "../../ir/types.js";
 import type { KProgram, KProgramBuffer } from "../../ir/kernel/kir.js";
-import { lowerFunction, expandDecompositions } from "../../passes/lower/index.js";
+import { expandForLowering, lowerFunction } from "../../passes/lower/index.js";
 import { encodeWeights, type NamedTensor } from "../common/weights.js";
 import { emitProgram } from "./emit.js";
 import { findToolchain, hostCpu, run, type Toolchain } from "./toolchain.js";
@@ -116,7 +116,7 @@ export function buildNative(module: Module, fn: Func, opts: NativeOptions): Nati
   fs.mkdirSync(dir, { recursive: true });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-llvm-"));
   try {
-    expandDecompositions(module, fn);
+    expandForLowering(module, fn);
     const variants = variantsFor(opts, tc);
     const objects: string[] = [];
     let layout: KProgram | undefined;

@@ -10,7 +10,7 @@ import { TfcError } from "../../ir/errors.js";
 import { initialParams, type ParamValues } from "../../ir/interpreter.js";
 import { BATCH } from "../../ir/types.js";
 import type { KProgram, KProgramBuffer } from "../../ir/kernel/kir.js";
-import { lowerFunction, expandDecompositions } from "../../passes/lower/index.js";
+import { expandForLowering, lowerFunction } from "../../passes/lower/index.js";
 import { encodeWeights, type NamedTensor } from "../common/weights.js";
 import { splitResults, weightName } from "../llvm/cwrapper.js";
 import { emitWasm, optimizeAndEmit, type WasmLayoutPlan, type WasmThreadsInfo } from "./emit.js";
@@ -104,7 +104,7 @@ export function buildWasm(module: Module, fn: Func, opts: WasmOptions): WasmArti
   const name = (opts.name ?? "model").replace(/[^A-Za-z0-9_]/g, "_");
   const dir = path.resolve(opts.outDir);
   fs.mkdirSync(dir, { recursive: true });
-  expandDecompositions(module, fn);
+  expandForLowering(module, fn);
   const program = lowerFunction(module, fn, { vectorWidth: 4 });
   const params = opts.params ?? initialParams(module);
   const buffers = program.buffers.filter((b) => b.role === "param" || b.role === "const");
@@ -156,7 +156,15 @@ export function buildWasm(module: Module, fn: Func, opts: WasmOptions): WasmArti
         target: { kind: "wasm", simd: true, threads: Boolean(threads) },
         signature: layout.signature,
         parameters: [...module.params.values()].map((p) => ({ name: p.name, dtype: DTYPE[p.type.dtype], shape: [...p.type.shape], trainable: p.trainable })),
-        memory: { staticBytes: plan.staticBytes, dynamicBytes: plan.dynamicBytes, formula: `${plan.staticBytes + plan.dynamicBytes.constant} + ${plan.dynamicBytes.perBatch}·batch bytes`, maxBatch: layout.maxBatch },
+        memory: {
+          staticBytes: plan.staticBytes,
+          dynamicBytes: plan.dynamicBytes,
+          formula: `${plan.staticBytes + plan.dynamicBytes.constant} + ${plan.dynamicBytes.perBatch}·batch bytes`,
+          // The temporaries' arena (passes/plan-memory.ts), part of the dynamic bytes.
+          arenaBytes: program.arenaBytes,
+          arenaFormula: `${program.arenaBytes.constant} + ${program.arenaBytes.perBatch}·batch bytes`,
+          maxBatch: layout.maxBatch,
+        },
         size: { wasmBytes: wasmBytes.byteLength, codeBytes, dataBytes, embeddedWeights: Boolean(embed), loaderBytes: fs.statSync(loader).size },
         kernels: program.kernels.length,
         files: { wasm: `${name}.wasm`, loader: `${name}.js`, types: `${name}.d.ts`, ...(weightsFile ? { weights: `${name}.weights` } : {}), ...(worker ? { worker: `${name}.worker.js` } : {}) },

@@ -36,8 +36,8 @@ test("tfc compile examples/mnist-cnn.ts --emit ir prints the optimized IR", () =
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^param @conv2d\/kernel : f32\[3,3,1,32\] = glorot_uniform \{seed=\d+\}$/m);
   assert.match(r.stdout, /func @predict\(%conv2d_input: f32\[\?,28,28,1\]\) -> \(f32\[\?,10\] as "dense"\)/);
-  assert.match(r.stdout, /= conv2d %conv2d_input, %\d+ \{dilations=\[1, 1\], padding="valid", strides=\[1, 1\]\} : f32\[\?,26,26,32\]/);
-  assert.match(r.stdout, /= max_pool %\d+ \{ksize=\[2, 2\], padding="valid", strides=\[2, 2\]\} : f32\[\?,13,13,32\]/);
+  assert.match(r.stdout, /= conv2d %conv2d_input, %\d+ \{dilations=\[1, 1\], group=0, padding="valid", strides=\[1, 1\]\} : f32\[\?,26,26,32\]/, "the conv and its bias and relu form fusion group 0");
+  assert.match(r.stdout, /= max_pool %\d+ \{group=0, ksize=\[2, 2\], padding="valid", strides=\[2, 2\]\} : f32\[\?,13,13,32\]/, "the pool joins the conv's kernel");
   assert.match(r.stdout, /= softmax %\d+ \{axis=-1\} : f32\[\?,10\]/);
   const outFile = path.join(tmp, "cnn.tfir");
   assert.equal(tfc("compile", "examples/mnist-cnn.ts", "--emit", "ir", "-o", outFile).status, 0);
