@@ -31,7 +31,20 @@ export interface Measurement {
 }
 
 /** Call `fn` per the protocol. */
+/**
+ * Collect the garbage the previous system left (the interpreter allocates hundreds of MB at batch
+ * 64) and give V8's concurrent GC threads time to finish, so that they do not take a core from the
+ * next system's timed calls. Needs `node --expose-gc` (npm run bench passes it); a no-op without.
+ */
+async function settle(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return;
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 export async function measure(fn: () => Float32Array | Promise<Float32Array>, protocol: Protocol): Promise<Measurement> {
+  await settle();
   const warmupStart = performance.now();
   const output = await fn();
   for (let warmups = 1; warmups < protocol.maxWarmups && performance.now() - warmupStart < protocol.warmupMs; warmups++) await fn();

@@ -162,7 +162,8 @@ async function models(peers: Peers, protocols: BenchProtocols): Promise<Workload
 /** The protocol note above the tables (a quick run's protocols have no warm-up calls). */
 function protocolNote(latency: Protocol, sgemm: Protocol): string {
   const warmup = latency.maxWarmups > 1 ? `and warm-up calls (≤ ${latency.warmupMs} ms)` : "(no warm-up calls)";
-  return `protocol: a checked first call ${warmup}, then timed calls for ≥ ${latency.budgetMs} ms and ≥ ${latency.minReps} calls (SGEMM ≥ ${sgemm.minReps}), fewer only past a ${sgemm.hardCapMs / 1000} s cap`;
+  const gc = (globalThis as { gc?: unknown }).gc ? "garbage collected before each system, " : "";
+  return `protocol: ${gc}a checked first call ${warmup}, then timed calls for ≥ ${latency.budgetMs} ms and ≥ ${latency.minReps} calls (SGEMM ≥ ${sgemm.minReps}), fewer only past a ${sgemm.hardCapMs / 1000} s cap`;
 }
 
 /** The options of process.argv, or undefined (usage printed, exit code 2) when an argument is not one the benchmark takes. */

@@ -6,7 +6,7 @@
 // Transposed operands are materialized first; batch dimensions (with broadcasting) loop outside.
 
 import { KBuilder } from "../../ir/kernel/builder.js";
-import { kType, type KBufferParam, type KFunc, type KProgramBuffer, type KValue, type KVar } from "../../ir/kernel/kir.js";
+import { kType, type KBufferParam, type KFunc, type KProgramBuffer, type KSize, type KValue, type KVar } from "../../ir/kernel/kir.js";
 import { BATCH, formatType, type TensorType } from "../../ir/types.js";
 import { TfcError } from "../../ir/errors.js";
 import { dimValue, dimsProduct, sizeOf, type TemplateContext } from "./context.js";
@@ -109,20 +109,22 @@ export interface AGather {
 /** What a GEMM kernel needs besides its operands: a scratch buffer for packed panels of B. */
 export interface GemmKernel {
   readonly kernel: KFunc;
-  /** f32 elements of the packing scratch (0: the kernel takes no scratch buffer). */
-  readonly scratchElements: number;
+  /** f32 elements of the packing scratch, `a + b·N` (N when K is the batch; 0: no scratch buffer). */
+  readonly scratchElements: KSize;
 }
 
 /**
  * Emit a GEMM kernel `name(a, b, c[, bpack], n)`; `batch` adds an outer loop over a batch of
  * matrices with per-operand offsets (0 for broadcast operands).
  *
- * Two paths, chosen at run time by the number of rows M:
- * - packed (M >= 2·MR and at least two full column panels): for each K block, the full panels of
- *   B are packed in parallel into contiguous KC×NB slabs (one cache line per k, no TLB misses),
- *   then tiles of MB rows × one panel run in parallel (a row block's tiles in a row, its A hot);
- * - direct (small M, e.g. batch-1 inference): MB×NB tiles in parallel reading B in place, since
- *   packing would triple the memory traffic of a matrix-vector product.
+ * Three paths, chosen at run time by the number of rows M:
+ * - packed (M >= 2·MR and at least two full column panels): the full panels of B are packed once,
+ *   in parallel, into contiguous K×NB slabs (one cache line per k, no TLB misses); then tiles of
+ *   MB rows × one panel run in parallel, each over all of K in blocks of KC (its block of C stays
+ *   in L1; a row block's tiles come in a row, so its A stays hot);
+ * - matrix-vector (M = 1, batch-1 inference): blocks of 4 panels in parallel, streaming B in place;
+ * - direct (other small M): tiles reading B in place, since packing would cost more memory
+ *   traffic than it saves when few rows reuse B.
  * A partial last panel (N not a multiple of NB) always reads B in place, its vectors and single
  * columns in one micro-tile (each element of A loaded once for all of them).
  */
@@ -371,35 +373,35 @@ export function emitGemmKernel(
 
     if (!P) return small();
     b.if(b.lt(M, b.index(2 * mr)), small, () => {
-      b.for(0, K, { step: kc, name: "kb" }, (k0) => {
-        const kb = kBlock(k0);
-        const { k1 } = kb;
-        // Pack the full panels of this K block: slab p holds rows k0..k1 of columns p·NB..p·NB+NB.
-        b.for(0, fullPanels, { parallel: true, name: "pack" }, (p) => {
-          b.for(k0, k1, { name: "k" }, (k) => {
-            const dst = b.ix(b.add(b.ix(p, "*", kc), b.sub(k, k0)), "*", nb);
-            const src = b.add(bBase, b.add(b.ix(k, "*", N), b.ix(p, "*", nb)));
-            for (let v = 0; v < nv; v++) b.store(P, b.ix(dst, "+", v * w), b.load(B, b.ix(src, "+", v * w), w));
-          });
+      // Pack every full panel of B once: slab p holds columns p·NB..p·NB+NB of all K rows, row k's
+      // vector v at (p·K + k)·NB + v·w — one cache line per k, read in order by the micro-tiles.
+      b.for(0, fullPanels, { parallel: true, name: "pack" }, (p) => {
+        b.for(0, K, { name: "k" }, (k) => {
+          const dst = b.ix(b.add(b.mul(p, K), k), "*", nb);
+          const src = b.add(bBase, b.add(b.ix(k, "*", N), b.ix(p, "*", nb)));
+          for (let v = 0; v < nv; v++) b.store(P, b.ix(dst, "+", v * w), b.load(B, b.ix(src, "+", v * w), w));
         });
-        // Slab p, row k, vector v sits at (p·KC + k - k0)·NB + v·w.
-        const packed = (p: KValue): BSource => (offset) => ({ buffer: P, base: b.ix(b.ix(b.sub(b.ix(p, "*", kc), k0), "*", nb), "+", offset), stride: nb });
-        // Tiles of MB rows × one panel, in parallel; consecutive tiles share their rows of A, so a
-        // thread's run of tiles finds them in cache, and a few row blocks still split evenly.
-        b.for(0, b.ix(rowBlocks, "*", panels), { parallel: true, name: "tile" }, (t) => {
-          const rb = b.ix(t, "/", panels);
-          const p = b.ix(t, "%", panels);
-          const row0 = b.ix(rb, "*", mb);
-          const rowEnd = b.min(M, b.ix(row0, "+", mb));
+      });
+      const packed = (p: KValue): BSource => (offset) => ({ buffer: P, base: b.ix(b.ix(b.mul(p, K), "*", nb), "+", offset), stride: nb });
+      // Tiles of MB rows × one panel, in parallel, each walking all of K (its block of C stays in L1);
+      // consecutive tiles share their rows of A, so a thread's run of tiles finds them in cache.
+      b.for(0, b.ix(rowBlocks, "*", panels), { parallel: true, name: "tile" }, (t) => {
+        const rb = b.ix(t, "/", panels);
+        const p = b.ix(t, "%", panels);
+        const row0 = b.ix(rb, "*", mb);
+        const rowEnd = b.min(M, b.ix(row0, "+", mb));
+        b.for(0, K, { step: kc, name: "kb" }, (k0) => {
+          const kb = kBlock(k0);
           const full = () => rowsOf(row0, rowEnd, (row, rows) => micro(aBase, cBase, packed(p), row, b.ix(p, "*", nb), kb, rows, panelColumns));
           if (fullPanels === panels) full();
           else b.if(b.lt(p, b.index(fullPanels)), full, () => rowsOf(row0, rowEnd, (row, rows) => partialPanel(aBase, cBase, inPlace, row, kb, rows), partialRows));
-          if (kb.last !== true) tileEpilogue(cBase, row0, rowEnd, p, kb.last);
         });
+        tileEpilogue(cBase, row0, rowEnd, p, true);
       });
     });
   });
-  return { kernel: b.finish(), scratchElements: packing ? fullPanels * nb * kc : 0 };
+  const packedElements = fullPanels * nb;
+  return { kernel: b.finish(), scratchElements: !packing ? { constant: 0, perBatch: 0 } : kSymbolic ? { constant: 0, perBatch: packedElements } : { constant: packedElements * shape.k, perBatch: 0 } };
 }
 
 /** The context's fused epilogue in the form the GEMM kernel reads it (rows: every dimension but the last). */
@@ -417,7 +419,7 @@ export function gemmEpilogue(ctx: TemplateContext): KernelEpilogue | undefined {
 /** Launch a GEMM kernel, adding its packing scratch when it has one and the context's epilogue operands. */
 export function launchGemm(ctx: TemplateContext, gemm: GemmKernel, a: KProgramBuffer, bMatrix: KProgramBuffer, c: KProgramBuffer): void {
   const buffers = [a, bMatrix, c];
-  if (gemm.scratchElements > 0) buffers.push(ctx.scratch("bpack", "f32", { constant: gemm.scratchElements, perBatch: 0 }));
+  if (gemm.scratchElements.constant > 0 || gemm.scratchElements.perBatch > 0) buffers.push(ctx.scratch("bpack", "f32", gemm.scratchElements));
   buffers.push(...(ctx.epilogue?.operands ?? []).map((o) => o.buffer));
   ctx.launch(gemm.kernel, buffers);
 }

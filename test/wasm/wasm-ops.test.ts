@@ -91,12 +91,12 @@ for (const file of TARGET_MODELS) {
   }
 }
 
-// 16.4 KB before fusion; GEMMs with fused bias+relu epilogues (stored with or without the epilogue
-// depending on the K block) and the row softmax template brought it to 20.7 KB.
-test("the MLP's wasm module stays under 24 KB of code (weights apart)", () => {
+// 16.4 KB before issue 6; the GEMM's fused epilogues, its tiles for remainder rows (4, 2, 1), its
+// matrix-vector path and the row softmax template brought it to 25.7 KB (the weights: 2.6 MB).
+test("the MLP's wasm module stays under 28 KB of code (weights apart)", () => {
   const result = compile(path.join(repoRoot(), "examples/mlp.ts"));
   const a = buildWasm(result.module, result.module.functions[0]!, { outDir: path.join(tmp, "size") });
-  assert.ok(a.codeBytes < 24 * 1024, `code is ${a.codeBytes} bytes`);
+  assert.ok(a.codeBytes < 28 * 1024, `code is ${a.codeBytes} bytes`);
   const manifest = JSON.parse(fs.readFileSync(a.manifest, "utf8"));
   assert.equal(manifest.size.codeBytes, a.codeBytes);
   assert.equal(manifest.size.dataBytes, 784 * 512 * 4 + 512 * 4 + 512 * 512 * 4 + 512 * 4 + 512 * 10 * 4 + 10 * 4);
