@@ -46,6 +46,11 @@ export function isStatic(shape: Shape): boolean {
 }
 
 /** Number of elements; a symbolic batch dimension counts as `batch`. */
+/** Whether a shape holds exactly one element at every batch size (no batch dimension, all sizes 1). */
+export function isSingleElement(shape: Shape): boolean {
+  return shape.every((d) => d === 1);
+}
+
 export function numElements(shape: Shape, batch = 1): number {
   let n = 1;
   for (const d of shape) n *= d === BATCH ? batch : d;

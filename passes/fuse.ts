@@ -5,7 +5,7 @@
 //
 // A group has one root, its last op in program order; its kernel runs where the root is. Members
 // other than the root are computed inside the kernel and never reach memory, unless they are
-// needed after it (then the kernel stores them too). Two shapes of group:
+// needed after it (then the kernel stores them too). Four shapes of group:
 // - elementwise: every member is elementwise and has as many elements as the root (a smaller
 //   member would be recomputed for every output element). Members of the root's shape may also
 //   be outputs when all their other users come after the root: Adam's update of a weight and of
@@ -18,8 +18,11 @@
 // - pooled: an epilogue group followed by a max_pool with non-overlapping windows, when the conv's
 //   template can take it (LOWERING[conv].pools): the kernel stores each window's maximum, so the
 //   conv's full-size output never reaches memory.
+// - reduction: a reduction (sum, mean, max, min, prod) reading the elementwise group that computes
+//   its operand as a prologue, when nothing else needs that group's values and it reads only
+//   values of the operand's shape or single elements: `mean(square(p - y))` is one pass.
 // Groups grow greedily from the last op backwards: a producer joins when all its uses are inside
-// the group and it is not a function result. Reductions do not absorb producers yet.
+// the group and it is not a function result; reductions then absorb their producers' groups.
 
 import type { Op, Value } from "../ir/ir.js";
 import { sizeOf } from "./lower/context.js";
@@ -27,7 +30,7 @@ import { LOWERING } from "./lower/index.js";
 import { epilogueStrides } from "./lower/matmul.js";
 import { definePass } from "./pass.js";
 import type { OpName } from "../ir/ops/index.js";
-import { sameShape } from "../ir/types.js";
+import { isSingleElement, sameShape } from "../ir/types.js";
 import { GROUP_ATTR } from "../ir/attrs.js";
 
 const isElementwise = (op: Op): boolean => LOWERING[op.name as OpName]?.kind === "elementwise";
@@ -69,6 +72,30 @@ function pooledGroup(pool: Op, ctx: GrowContext, taken: ReadonlySet<Op>): Set<Op
   }
   members.add(pool);
   return members;
+}
+
+/**
+ * Whether `reduce` can read the elementwise group (or single op) computing its operand as its
+ * prologue: the group's only value used outside it is its root, used only by `reduce`; it holds no
+ * anchor; it reads values of the reduced operand's shape or single elements.
+ */
+function prologueReadable(group: ReadonlySet<Op>, reduce: Op, ctx: GrowContext): boolean {
+  const input = reduce.operands[0]!;
+  if (ctx.results.has(input) || (ctx.users.get(input) ?? []).length !== 1) return false;
+  for (const m of group) {
+    if (!isElementwise(m)) return false;
+    if (m !== input.def && (ctx.results.has(m.result) || (ctx.users.get(m.result) ?? []).some((u) => !group.has(u)))) return false;
+    for (const v of m.operands) {
+      if (v.def && group.has(v.def)) continue;
+      if (!isSingleElement(v.type.shape) && !sameShape(v.type.shape, input.type.shape)) return false;
+    }
+  }
+  return true;
+}
+
+/** The last member of a group in program order (its root). */
+function lastOf(group: ReadonlySet<Op>, ctx: GrowContext): Op {
+  return [...group].reduce((a, b) => (ctx.position.get(b)! > ctx.position.get(a)! ? b : a));
 }
 
 interface GrowContext {
@@ -152,8 +179,24 @@ export const fuse = definePass({
       for (const m of members) taken.add(m);
       if (members.size > 1) found.push(members);
     }
+    // Then reductions take the elementwise kernel that computes their operand as their prologue,
+    // when nothing else needs its values: two kernels become one, and nothing else changes.
+    const groupOf = new Map<Op, Set<Op>>();
+    for (const g of found) for (const m of g) groupOf.set(m, g);
+    for (const op of fn.body) {
+      const rule = LOWERING[op.name as OpName];
+      if (rule?.kind !== "template" || !rule.prologue) continue;
+      const producer = op.operands[0]!.def;
+      if (!producer || !isElementwise(producer)) continue;
+      const group = groupOf.get(producer) ?? new Set([producer]);
+      if (!prologueReadable(group, op, ctx)) continue;
+      group.add(op);
+      groupOf.set(op, group);
+      if (group.size === 2) found.push(group);
+    }
     // Number groups in the program order of their roots, so printed IR reads top to bottom.
-    found.reverse().forEach((members, k) => {
+    found.sort((a, b) => ctx.position.get(lastOf(a, ctx))! - ctx.position.get(lastOf(b, ctx))!);
+    found.forEach((members, k) => {
       for (const m of members) m.attrs[GROUP_ATTR] = k;
     });
     return fn.body.some((op, i) => op.attrs[GROUP_ATTR] !== before[i]);

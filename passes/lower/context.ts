@@ -40,9 +40,15 @@ export interface TemplateContext {
    * maximum of each pooling window into `out`, which has the pool's shape.
    */
   readonly pool?: Op;
+  /**
+   * Elementwise ops fused before this one (a reduction's producers): the template reads its first
+   * operand's element i as `expr` over operands[k] at i (a single-element operand at 0). Only
+   * templates whose LOWERING rule declares `prologue` get one.
+   */
+  readonly prologue?: FusedEpilogue;
 }
 
-/** A fused epilogue: `expr` reads input 0 as the template's result element and input k+1 as operands[k]. */
+/** A fused epilogue: `expr` reads input 0 as the template's result element and input k+1 as operands[k]; as a prologue, input k is operands[k]. */
 export interface FusedEpilogue {
   readonly expr: SExpr;
   readonly operands: readonly { readonly buffer: KProgramBuffer; readonly type: TensorType }[];

@@ -41,11 +41,15 @@ type Rule =
       readonly accepts?: (op: Op) => boolean;
       /** Whether the template can also reduce its (epilogue's) result through this pooling op (TemplateContext.pool). */
       readonly pools?: (op: Op, pool: Op) => boolean;
+      /** Whether the template reads its (first) operand through a fused elementwise prologue (TemplateContext.prologue). */
+      readonly prologue?: boolean;
     };
 
 const ew: Rule = { kind: "elementwise" };
 const dec: Rule = { kind: "decompose" };
-const tpl = (lower: (ctx: TemplateContext) => void, opts: { epilogue?: (op: Op) => boolean; accepts?: (op: Op) => boolean; pools?: (op: Op, pool: Op) => boolean } = {}): Rule => ({ kind: "template", lower, ...opts });
+type TemplateOptions = { epilogue?: (op: Op) => boolean; accepts?: (op: Op) => boolean; pools?: (op: Op, pool: Op) => boolean; prologue?: boolean };
+const tpl = (lower: (ctx: TemplateContext) => void, opts: TemplateOptions = {}): Rule => ({ kind: "template", lower, ...opts });
+const reduction = (kind: "sum" | "mean" | "max" | "min" | "prod"): Rule => tpl((ctx) => lowerReduce(ctx, kind), { prologue: true });
 /** softmax and log_softmax along the last axis have a row template; other axes use their decomposition. */
 const lastAxis = (op: Op): boolean => normalizeAxis(op.attrs["axis"] as number, op.result.type.shape.length) === op.result.type.shape.length - 1;
 
@@ -70,11 +74,11 @@ export const LOWERING: { readonly [P in OpName]: Rule } = {
   avg_pool: tpl((ctx) => lowerPool(ctx, "avg")),
   batch_norm: dec,
   dropout: dec,
-  sum: tpl((ctx) => lowerReduce(ctx, "sum")),
-  mean: tpl((ctx) => lowerReduce(ctx, "mean")),
-  max: tpl((ctx) => lowerReduce(ctx, "max")),
-  min: tpl((ctx) => lowerReduce(ctx, "min")),
-  prod: tpl((ctx) => lowerReduce(ctx, "prod")),
+  sum: reduction("sum"),
+  mean: reduction("mean"),
+  max: reduction("max"),
+  min: reduction("min"),
+  prod: reduction("prod"),
   arg_max: tpl(lowerArgMax),
   softmax: tpl((ctx) => lowerSoftmax(ctx, false), { accepts: lastAxis }),
   log_softmax: tpl((ctx) => lowerSoftmax(ctx, true), { accepts: lastAxis }),
@@ -161,13 +165,16 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
     const root = members[members.length - 1]!;
     // A pooled group ends with the pooling op; the kernel's epilogue ends at the pool's operand.
     const pool = members.length > 1 && root.name === "max_pool" ? root : undefined;
+    // A reduction's group: elementwise producers read through the reduction's prologue.
+    const rootRule = LOWERING[root.name as OpName];
+    const reduce = members.length > 1 && rootRule.kind === "template" && rootRule.prologue ? root : undefined;
     const epilogueRoot = pool ? pool.operands[0]!.def! : root;
-    const anchors = members.filter((m) => m !== pool && LOWERING[m.name as OpName].kind !== "elementwise");
+    const anchors = members.filter((m) => m !== pool && m !== reduce && LOWERING[m.name as OpName].kind !== "elementwise");
     const anchor = anchors[0];
     const anchorRule = anchor ? LOWERING[anchor.name as OpName] : undefined;
     const fits = (rule: Rule, a: Op): boolean =>
       rule.kind === "template" && rule.epilogue?.(a) === true && epilogueRoot.result.type.dtype === "f32" && sameShape(epilogueRoot.result.type.shape, a.result.type.shape) && (!pool || rule.pools?.(a, pool) === true);
-    if (anchors.length > 1 || (pool && !anchor) || (anchorRule && !fits(anchorRule, anchor!))) {
+    if (anchors.length > 1 || (pool && !anchor) || (reduce && anchor) || (anchorRule && !fits(anchorRule, anchor!))) {
       throw new TfcError("TFC6011", `fusion group ${String(root.attrs[GROUP_ATTR])} cannot be one kernel: besides elementwise ops it may hold one f32 matmul or conv2d (and a max_pool after a conv2d), got ${members.map((m) => m.name).join(", ")}`);
     }
     const inside = new Set(members.map((m) => m.result));
@@ -190,11 +197,11 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
     const group = root.attrs[GROUP_ATTR];
     const usedLater = new Set<Value>(fn.results);
     for (const op of fn.body) if (op.attrs[GROUP_ATTR] !== group) op.operands.forEach((v) => usedLater.add(v));
-    const outputs = pool ? [root] : members.filter((m) => m === root || usedLater.has(m.result));
-    if (outputs.some((m) => !sameShape(m.result.type.shape, root.result.type.shape)) || (anchor && outputs.length > 1) || (pool && members.some((m) => m !== root && usedLater.has(m.result)))) {
+    const outputs = pool || reduce ? [root] : members.filter((m) => m === root || usedLater.has(m.result));
+    if (outputs.some((m) => !sameShape(m.result.type.shape, root.result.type.shape)) || (anchor && outputs.length > 1) || ((pool || reduce) && members.some((m) => m !== root && usedLater.has(m.result)))) {
       throw new TfcError("TFC6011", `fusion group ${String(group)} stores ${outputs.length} values; a group stores values of its last op's shape, and one when it holds a ${anchor?.name ?? "product"}`);
     }
-    const exprs = pool ? [exprOf(epilogueRoot.result)] : outputs.map((m) => exprOf(m.result));
+    const exprs = pool ? [exprOf(epilogueRoot.result)] : reduce ? [exprOf(reduce.operands[0]!)] : outputs.map((m) => exprOf(m.result));
     const expr = exprs[exprs.length - 1]!;
     const names = [...new Set(members.map((m) => m.name))];
     const label = names.length > 3 ? `${names.slice(0, 3).join("_")}_etc` : names.join("_");
@@ -207,6 +214,11 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
     if (anchor && anchorRule?.kind === "template") {
       const epilogue = { expr, operands: leaves.map((l) => ({ buffer: bufferOf.get(l)!, type: l.type })) };
       anchorRule.lower({ ...templateContext(anchor, out, label), epilogue, ...(pool ? { pool } : {}) });
+      return;
+    }
+    if (reduce && rootRule.kind === "template") {
+      const prologue = { expr, operands: leaves.map((l) => ({ buffer: bufferOf.get(l)!, type: l.type })) };
+      rootRule.lower({ ...templateContext(reduce, out, label), prologue });
       return;
     }
     const ctx = templateContext(root, out, label);

@@ -5,7 +5,9 @@
 import { KBuilder } from "../../ir/kernel/builder.js";
 import { kType, type KPrim, type KValue } from "../../ir/kernel/kir.js";
 import { reductionAxes } from "../../ir/ops/common.js";
-import { normalizeAxis, BATCH, type TensorType } from "../../ir/types.js";
+import { formatType, isSingleElement, normalizeAxis, sameShape, BATCH, type TensorType } from "../../ir/types.js";
+import { TfcError } from "../../ir/errors.js";
+import { emitSExpr } from "./elementwise.js";
 import { dimValue, estimatedElements, PARALLEL_WORK, type TemplateContext } from "./context.js";
 
 type ReduceKind = "sum" | "mean" | "max" | "min" | "prod";
@@ -40,9 +42,23 @@ export function lowerReduce(ctx: TemplateContext, kind: ReduceKind): void {
   const elem = x.dtype === "i32" ? "i32" : "f32";
   const t = kType(elem);
   const b = new KBuilder(ctx.kernelName());
-  const src = b.buffer("x", elem);
+  const prologue = ctx.prologue;
+  // x itself, or the operands of the elementwise producers fused before the reduction.
+  const sources = prologue ? prologue.operands.map((o, k) => ({ buffer: b.buffer(`x${k}`, o.buffer.elem), single: isSingleElement(o.type.shape) })) : [{ buffer: b.buffer("x", elem), single: false }];
+  for (const o of prologue?.operands ?? []) {
+    if (!isSingleElement(o.type.shape) && !sameShape(o.type.shape, x.shape)) throw new TfcError("TFC6011", `internal: a reduction's prologue reads ${formatType(o.type)}, not the reduced operand's shape ${formatType(x)} or one element`);
+  }
   const dst = b.buffer("out", elem, true);
   const n = b.scalarParam("n");
+  /** x's element at `index` (`lanes` of them). */
+  const read = (index: KValue, lanes = 1): KValue => {
+    const loaded = sources.map((s) => {
+      if (!s.single) return b.load(s.buffer, index, lanes);
+      const one = b.load(s.buffer, b.index(0));
+      return lanes > 1 ? b.broadcast(one, lanes) : one;
+    });
+    return prologue ? emitSExpr(b, prologue.expr, loaded, lanes) : loaded[0]!;
+  };
   const size = (g: Group): KValue => (g.batch ? (g.fixed === 1 ? n : b.ix(n, "*", g.fixed)) : b.index(g.fixed));
   const count = x.shape.filter((_, i) => axes.has(i)).reduce<KValue>((acc, d) => b.mul(acc, dimValue(b, d, n)), b.index(1));
   const gs = groups(x.shape, axes);
@@ -64,7 +80,7 @@ export function lowerReduce(ctx: TemplateContext, kind: ReduceKind): void {
   if (!middle) {
     // Nothing is reduced (all axes of size 1): a copy.
     const total = x.shape.reduce<KValue>((acc, d) => b.mul(acc, dimValue(b, d, n)), b.index(1));
-    b.for(0, total, { name: "i" }, (i) => b.store(dst, i, finish(b.load(src, i))));
+    b.for(0, total, { name: "i" }, (i) => b.store(dst, i, finish(read(i))));
   } else if (simple) {
     const O = outer ? size(outer) : b.index(1);
     const R = size(middle);
@@ -78,11 +94,11 @@ export function lowerReduce(ctx: TemplateContext, kind: ReduceKind): void {
         if (w > 1 && kind !== "prod" && !middle.batch && middle.fixed >= 2 * w) {
           const vacc = b.var(splat(init[kind], w), "vacc");
           const vectors = Math.floor(middle.fixed / w);
-          b.for(0, vectors, { name: "v" }, (v) => b.set(vacc, b.prim(STEP[kind], [b.get(vacc), b.load(src, b.add(base, b.ix(v, "*", w)), w)])));
+          b.for(0, vectors, { name: "v" }, (v) => b.set(vacc, b.prim(STEP[kind], [b.get(vacc), read(b.add(base, b.ix(v, "*", w)), w)])));
           b.set(acc, b.reduce(STEP[kind] as "add" | "max" | "min", b.get(vacc)));
-          b.for(vectors * w, R, { name: "r" }, (r) => b.set(acc, b.prim(STEP[kind], [b.get(acc), b.load(src, b.add(base, r))])));
+          b.for(vectors * w, R, { name: "r" }, (r) => b.set(acc, b.prim(STEP[kind], [b.get(acc), read(b.add(base, r))])));
         } else {
-          b.for(0, R, { name: "r" }, (r) => b.set(acc, b.prim(STEP[kind], [b.get(acc), b.load(src, b.add(base, r))])));
+          b.for(0, R, { name: "r" }, (r) => b.set(acc, b.prim(STEP[kind], [b.get(acc), read(b.add(base, r))])));
         }
         b.store(dst, o, finish(b.get(acc)));
         return;
@@ -94,7 +110,7 @@ export function lowerReduce(ctx: TemplateContext, kind: ReduceKind): void {
       const vectors = lanes > 1 ? Math.floor(innerFixed / lanes) : 0;
       const column = (i: KValue, l: number) => {
         const acc = b.var(splat(init[kind], l), "acc");
-        b.for(0, R, { name: "r" }, (r) => b.set(acc, b.prim(STEP[kind], [b.get(acc), b.load(src, b.add(b.mul(b.add(b.mul(o, R), r), I), i), l)])));
+        b.for(0, R, { name: "r" }, (r) => b.set(acc, b.prim(STEP[kind], [b.get(acc), read(b.add(b.mul(b.add(b.mul(o, R), r), I), i), l)])));
         b.store(dst, b.add(b.mul(o, I), i), finish(b.get(acc)));
       };
       if (vectors > 0) b.for(0, vectors, { name: "iv" }, (v) => column(b.ix(v, "*", lanes), lanes));
@@ -130,12 +146,12 @@ export function lowerReduce(ctx: TemplateContext, kind: ReduceKind): void {
           off = b.add(off, b.ix(b.rem(rr, dim), "*", strides[d]!));
           rr = b.div(rr, dim);
         }
-        b.set(acc, b.prim(STEP[kind], [b.get(acc), b.load(src, off)]));
+        b.set(acc, b.prim(STEP[kind], [b.get(acc), read(off)]));
       });
       b.store(dst, o, finish(b.get(acc)));
     });
   }
-  ctx.launch(b.finish(), [ctx.inputs[0]!, ctx.out]);
+  ctx.launch(b.finish(), [...(prologue ? prologue.operands.map((o) => o.buffer) : [ctx.inputs[0]!]), ctx.out]);
 }
 
 export function lowerArgMax(ctx: TemplateContext): void {

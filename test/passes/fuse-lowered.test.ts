@@ -51,6 +51,20 @@ const CASES: Case[] = [
     kernels: [5, 1],
   },
   {
+    name: "a mean of squared differences and a row sum read through their prologues",
+    ir: `func @f(%p: f32[?,13], %y: f32[?,13], %w: f32[]) -> (f32[], f32[?,1]) {
+  %0 = sub %p, %y : f32[?,13]
+  %1 = square %0 : f32[?,13]
+  %2 = mul %1, %w : f32[?,13]
+  %3 = mean %2 {axis=[0, 1], keepdims=false} : f32[]
+  %4 = mul %p, %y : f32[?,13]
+  %5 = exp %4 : f32[?,13]
+  %6 = sum %5 {axis=[-1], keepdims=true} : f32[?,1]
+  return %3, %6
+}`,
+    kernels: [7, 2],
+  },
+  {
     name: "a kernel with three outputs (Adam's update of a weight and its two moments)",
     ir: `func @f(%g: f32[40,9], %m: f32[40,9], %v: f32[40,9], %w: f32[40,9], %lr: f32[]) -> (f32[40,9], f32[40,9], f32[40,9]) {
   %0 = constant {value=dense<f32[] [0.9]>} : f32[]
