@@ -106,6 +106,22 @@ export interface AGather {
   offset(b: KBuilder, k: KValue): KValue;
 }
 
+/** What a GEMM kernel does besides C = A·B. */
+export interface GemmOptions {
+  /** A batch of matrices: per-operand strides along the batch dimensions (0 where broadcast). */
+  readonly batch?: { aStride: number[]; bStride: number[]; dims: number[] };
+  readonly epilogue?: KernelEpilogue;
+  /** A read through an index function (implicit GEMM) instead of as a matrix. */
+  readonly gather?: AGather;
+  /** Rows come in pooling windows of this many; C gets each window's maximum. */
+  readonly pool?: { readonly window: number };
+  /**
+   * B is given as Bᵀ (an N×K matrix): the packing loop transposes it on the way, so no transposed
+   * copy is materialized (training's dX = dY·Wᵀ). Such a kernel always packs.
+   */
+  readonly bTransposed?: boolean;
+}
+
 /** What a GEMM kernel needs besides its operands: a scratch buffer for packed panels of B. */
 export interface GemmKernel {
   readonly kernel: KFunc;
@@ -128,15 +144,8 @@ export interface GemmKernel {
  * A partial last panel (N not a multiple of NB) always reads B in place, its vectors and single
  * columns in one micro-tile (each element of A loaded once for all of them).
  */
-export function emitGemmKernel(
-  name: string,
-  shape: GemmShape,
-  width: number,
-  batch?: { aStride: number[]; bStride: number[]; dims: number[] },
-  epilogue?: KernelEpilogue,
-  gather?: AGather,
-  pool?: { readonly window: number },
-): GemmKernel {
+export function emitGemmKernel(name: string, shape: GemmShape, width: number, opts: GemmOptions = {}): GemmKernel {
+  const { batch, epilogue, gather, pool, bTransposed = false } = opts;
   if (batch && (epilogue || gather)) throw new TfcError("TFC6011", "internal: a batched GEMM takes no epilogue and reads A as a matrix");
   const w = Math.max(1, width);
   const blocking = blockingFor(w);
@@ -156,7 +165,8 @@ export function emitGemmKernel(
   const kSymbolic = shape.k === BATCH;
   const fullPanels = Math.floor(N / nb);
   const panels = Math.ceil(N / nb);
-  const packing = fullPanels >= 2 && (kSymbolic || shape.k >= 8);
+  const packing = bTransposed ? fullPanels >= 1 : fullPanels >= 2 && (kSymbolic || shape.k >= 8);
+  if (bTransposed && (batch || gather || pool)) throw new TfcError("TFC6011", "internal: a GEMM reading Bᵀ takes no batch, gather or pooling");
   const b = new KBuilder(name);
   const A = b.buffer("a", "f32");
   const B = b.buffer("b", "f32");
@@ -298,9 +308,11 @@ export function emitGemmKernel(
 
   /** The last, partial panel (its width is static): whole vectors and single columns in one micro-tile, B in place. */
   const col0 = fullPanels * nb;
+  // Bᵀ read in place gives one column at a time (contiguous along k), so only single columns.
+  const partialVectors = bTransposed ? 0 : Math.floor((N - col0) / w);
   const partialColumns: Column[] = [
-    ...Array.from({ length: Math.floor((N - col0) / w) }, (_, v) => ({ offset: v * w, lanes: w })),
-    ...Array.from({ length: (N - col0) % w }, (_, s) => ({ offset: Math.floor((N - col0) / w) * w + s, lanes: 1 })),
+    ...Array.from({ length: partialVectors }, (_, v) => ({ offset: v * w, lanes: w })),
+    ...Array.from({ length: N - col0 - partialVectors * w }, (_, s) => ({ offset: partialVectors * w + s, lanes: 1 })),
   ];
   /** Rows per partial micro-tile: as many as keep its accumulators within a panel's MR·NV registers. */
   const partialRows = pool ? mr : Math.max(1, Math.min(mr, Math.floor((mr * nv) / Math.max(1, partialColumns.length))));
@@ -325,7 +337,10 @@ export function emitGemmKernel(
       }
       cBase = b.ix(bt, "*", shape.mFixed * N);
     }
-    const inPlace = (col: KValue): BSource => (offset) => ({ buffer: B, base: b.add(bBase, offset === 0 ? col : b.ix(col, "+", offset)), stride: N });
+    const inPlace = (col: KValue): BSource => (offset) =>
+      bTransposed
+        ? { buffer: B, base: b.add(bBase, b.mul(offset === 0 ? col : b.ix(col, "+", offset), K)), stride: 1 } // column j of B is row j of Bᵀ
+        : { buffer: B, base: b.add(bBase, offset === 0 ? col : b.ix(col, "+", offset)), stride: N };
 
     const direct = (): void => {
       // With few panels, rows are cut finer (down to MR) so that there are some 8 tiles to share out.
@@ -372,10 +387,18 @@ export function emitGemmKernel(
     const small = (): void => (gemvBlocks > 0 && !pool ? b.if(b.prim("eq", [M, b.index(1)]), gemv, direct) : direct());
 
     if (!P) return small();
-    b.if(b.lt(M, b.index(2 * mr)), small, () => {
+    const packedPath = (): void => {
       // Pack every full panel of B once: slab p holds columns p·NB..p·NB+NB of all K rows, row k's
       // vector v at (p·K + k)·NB + v·w — one cache line per k, read in order by the micro-tiles.
       b.for(0, fullPanels, { parallel: true, name: "pack" }, (p) => {
+        if (bTransposed) {
+          // Row p·NB + j of Bᵀ, read along k, is column j of the slab.
+          for (let j = 0; j < nb; j++) {
+            const src = b.add(bBase, b.mul(b.ix(b.ix(p, "*", nb), "+", j), K));
+            b.for(0, K, { name: "k" }, (k) => b.store(P, b.ix(b.ix(b.add(b.mul(p, K), k), "*", nb), "+", j), b.load(B, b.add(src, k))));
+          }
+          return;
+        }
         b.for(0, K, { name: "k" }, (k) => {
           const dst = b.ix(b.add(b.mul(p, K), k), "*", nb);
           const src = b.add(bBase, b.add(b.ix(k, "*", N), b.ix(p, "*", nb)));
@@ -398,7 +421,10 @@ export function emitGemmKernel(
         });
         tileEpilogue(cBase, row0, rowEnd, p, true);
       });
-    });
+    };
+    // Bᵀ has no in-place vector reads, so every M packs.
+    if (bTransposed) packedPath();
+    else b.if(b.lt(M, b.index(2 * mr)), small, packedPath);
   });
   const packedElements = fullPanels * nb;
   return { kernel: b.finish(), scratchElements: !packing ? { constant: 0, perBatch: 0 } : kSymbolic ? { constant: 0, perBatch: packedElements } : { constant: packedElements * shape.k, perBatch: 0 } };
@@ -438,7 +464,10 @@ export function lowerMatmul(ctx: TemplateContext): void {
     return [scratch, outType];
   };
   if (ctx.attrs["transpose_a"]) [aBuf, aType] = materialize(aBuf, aType, "at");
-  if (ctx.attrs["transpose_b"]) [bBuf, bType] = materialize(bBuf, bType, "bt");
+  // A rank-2 f32 Bᵀ is read by the GEMM's packing loop as it is; other transposed operands are materialized.
+  const bTransposed = ctx.attrs["transpose_b"] === true && bType.shape.length === 2 && aType.shape.length >= 2 && ctx.outType.dtype === "f32";
+  if (ctx.attrs["transpose_b"] && !bTransposed) [bBuf, bType] = materialize(bBuf, bType, "bt");
+  if (bTransposed) bType = { dtype: bType.dtype, shape: [bType.shape[1]!, bType.shape[0]!] };
   if (ctx.outType.dtype !== "f32") return lowerIntMatmul(ctx, aBuf, aType, bBuf, bType);
 
   const out = ctx.outType.shape;
@@ -448,7 +477,7 @@ export function lowerMatmul(ctx: TemplateContext): void {
     // One (possibly tall) GEMM: A's leading dimensions fold into M.
     const fixed = aType.shape.slice(0, -1).reduce((p, d) => (d === BATCH ? p : p * d), 1);
     const shape: GemmShape = { mFixed: fixed, mBatch: aType.shape.slice(0, -1).includes(BATCH), k: K, n: N };
-    launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width, undefined, gemmEpilogue(ctx)), aBuf, bBuf, ctx.out);
+    launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width, { epilogue: gemmEpilogue(ctx), bTransposed }), aBuf, bBuf, ctx.out);
     return;
   }
   // A batch of GEMMs; operands broadcast along batch dimensions of size 1.
@@ -464,7 +493,7 @@ export function lowerMatmul(ctx: TemplateContext): void {
     return strides;
   };
   const shape: GemmShape = { mFixed: out[out.length - 2]!, mBatch: false, k: K, n: N };
-  launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width, { aStride: strideOf(aType), bStride: strideOf(bType), dims }), aBuf, bBuf, ctx.out);
+  launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width, { batch: { aStride: strideOf(aType), bStride: strideOf(bType), dims } }), aBuf, bBuf, ctx.out);
 }
 
 /** i32 matmul (rank 2): a plain triple loop; there is no vector integer FMA to block for. */

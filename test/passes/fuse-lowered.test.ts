@@ -106,6 +106,15 @@ const CASES: Case[] = [
     kernels: [3, 1],
   },
   {
+    name: "matmul with transpose_b (Bᵀ packed as it is read, at every batch size), N = 37 with a partial panel, relu epilogue",
+    ir: `func @f(%x: f32[?,40], %w: f32[37,40]) -> (f32[?,37]) {
+  %0 = matmul %x, %w {transpose_a=false, transpose_b=true} : f32[?,37]
+  %1 = relu %0 : f32[?,37]
+  return %1
+}`,
+    kernels: [2, 1],
+  },
+  {
     name: "matmul with a per-row operand (column stride 0) and a scalar",
     ir: `func @f(%x: f32[?,16], %w: f32[16,48], %s: f32[?,1], %c: f32[]) -> (f32[?,48]) {
   %0 = matmul %x, %w {transpose_a=false, transpose_b=false} : f32[?,48]
