@@ -166,7 +166,7 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, op
   const fullPanels = Math.floor(N / nb);
   const panels = Math.ceil(N / nb);
   const packing = bTransposed ? fullPanels >= 1 : fullPanels >= 2 && (kSymbolic || shape.k >= 8);
-  if (bTransposed && (batch || gather || pool)) throw new TfcError("TFC6011", "internal: a GEMM reading Bᵀ takes no batch, gather or pooling");
+  if (bTransposed && (batch || pool)) throw new TfcError("TFC6011", "internal: a GEMM reading Bᵀ takes no batch or pooling");
   const b = new KBuilder(name);
   const A = b.buffer("a", "f32");
   const B = b.buffer("b", "f32");
@@ -463,7 +463,12 @@ export function lowerMatmul(ctx: TemplateContext): void {
     ctx.launch(emitTransposeKernel(ctx.kernelName(label), t, perm), [buf, scratch]);
     return [scratch, outType];
   };
-  if (ctx.attrs["transpose_a"]) [aBuf, aType] = materialize(aBuf, aType, "at");
+  // A rank-2 Aᵀ ([K, M], M static) is read in place through a gather: A(row, k) = Aᵀ[k·M + row]
+  // (weight gradients Xᵀ·dY read X as it is); other transposed A operands are materialized.
+  const aRows = aType.shape[aType.shape.length - 1]!;
+  const aTransposed = ctx.attrs["transpose_a"] === true && aType.shape.length === 2 && bType.shape.length === 2 && aRows !== BATCH && ctx.outType.dtype === "f32";
+  if (ctx.attrs["transpose_a"] && !aTransposed) [aBuf, aType] = materialize(aBuf, aType, "at");
+  if (aTransposed) aType = { dtype: aType.dtype, shape: [aType.shape[1]!, aType.shape[0]!] };
   // A rank-2 f32 Bᵀ is read by the GEMM's packing loop as it is; other transposed operands are materialized.
   const bTransposed = ctx.attrs["transpose_b"] === true && bType.shape.length === 2 && aType.shape.length >= 2 && ctx.outType.dtype === "f32";
   if (ctx.attrs["transpose_b"] && !bTransposed) [bBuf, bType] = materialize(bBuf, bType, "bt");
@@ -477,7 +482,10 @@ export function lowerMatmul(ctx: TemplateContext): void {
     // One (possibly tall) GEMM: A's leading dimensions fold into M.
     const fixed = aType.shape.slice(0, -1).reduce((p, d) => (d === BATCH ? p : p * d), 1);
     const shape: GemmShape = { mFixed: fixed, mBatch: aType.shape.slice(0, -1).includes(BATCH), k: K, n: N };
-    launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width, { epilogue: gemmEpilogue(ctx), bTransposed }), aBuf, bBuf, ctx.out);
+    const gather: AGather | undefined = aTransposed
+      ? { rowBases: (b, row, rows) => Array.from({ length: rows }, (_, r) => (r === 0 ? row : b.ix(row, "+", r))), offset: (b, k) => b.ix(k, "*", aRows) }
+      : undefined;
+    launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width, { epilogue: gemmEpilogue(ctx), bTransposed, ...(gather ? { gather } : {}) }), aBuf, bBuf, ctx.out);
     return;
   }
   // A batch of GEMMs; operands broadcast along batch dimensions of size 1.

@@ -223,6 +223,8 @@ export const OP_CASES: { readonly [P in OpName]: OpCases } = {
       { operands: [f32("5,7"), f32("3,5")], attrs: { transpose_a: true, transpose_b: true } },
       // Bᵀ with full panels: the GEMM packs it as it reads it (N = 40: two 16-column panels and 8 single columns).
       { operands: [f32("?,6"), f32("40,6")], attrs: { transpose_b: true } },
+      // Aᵀ read in place over a batch-long contraction (a weight gradient Xᵀ·dY).
+      { operands: [f32("?,6"), f32("?,40")], attrs: { transpose_a: true } },
       { operands: [f32("5,7"), f32("5,3")], attrs: { transpose_a: true } },
       { operands: [i32("4,3", ints(-5, 5)), i32("3,2", ints(-5, 5))] },
     ],
