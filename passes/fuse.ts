@@ -63,13 +63,7 @@ function pooledGroup(pool: Op, ctx: GrowContext, taken: ReadonlySet<Op>): Set<Op
   const rule = anchor && LOWERING[anchor.name as OpName];
   if (!anchor || rule?.kind !== "template" || !takesEpilogue(anchor) || !rule.pools?.(anchor, pool)) return undefined;
   if (p.result.type.dtype !== "f32" || !sameShape(p.result.type.shape, anchor.result.type.shape)) return undefined;
-  for (const m of members) {
-    if (m === anchor) continue;
-    for (const v of m.operands) {
-      if (v === anchor.result || (v.def && members.has(v.def))) continue;
-      if (epilogueStrides(v.type.shape, anchor.result.type.shape)?.rowStride !== 0) return undefined;
-    }
-  }
+  if (!epilogueReadable(members, anchor, true)) return undefined;
   members.add(pool);
   return members;
 }
@@ -147,13 +141,17 @@ function growGroup(root: Op, ctx: GrowContext, taken: ReadonlySet<Op>): Set<Op> 
   return members;
 }
 
-/** Whether every operand the epilogue reads (besides the anchor's result) is addressable by (row, column). */
-function epilogueReadable(members: ReadonlySet<Op>, anchor: Op): boolean {
+/**
+ * Whether every operand the epilogue reads (besides the anchor's result) is addressable by (row,
+ * column) — and, with `perChannel`, the same for every row (a pooled kernel visits rows in window order).
+ */
+function epilogueReadable(members: ReadonlySet<Op>, anchor: Op, perChannel = false): boolean {
   for (const m of members) {
     if (m === anchor) continue;
     for (const v of m.operands) {
       if (v === anchor.result || (v.def && members.has(v.def))) continue;
-      if (!epilogueStrides(v.type.shape, anchor.result.type.shape)) return false;
+      const strides = epilogueStrides(v.type.shape, anchor.result.type.shape);
+      if (!strides || (perChannel && strides.rowStride !== 0)) return false;
     }
   }
   return true;

@@ -144,6 +144,12 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
   fn.args.forEach((a, i) => bufferOf.set(a, addBuffer({ name: `in_${a.name ?? i}`, elem: a.type.dtype, size: sizeOf(a.type), role: "input", ref: i })));
 
   const groups = fusionGroups(fn);
+  // Values needed outside the kernel that computes them: function results, and operands of ops in
+  // another group (or in none). A group's kernel stores exactly its members among these.
+  const usedOutside = new Set<Value>(fn.results);
+  for (const op of fn.body) {
+    for (const v of op.operands) if (v.def?.attrs[GROUP_ATTR] === undefined || v.def.attrs[GROUP_ATTR] !== op.attrs[GROUP_ATTR]) usedOutside.add(v);
+  }
   /** The tensor ops the launches being added compute. */
   let current: readonly Op[] = [];
   for (const op of fn.body) {
@@ -195,10 +201,8 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
     };
     // The kernel stores the root and every member needed after it (or returned).
     const group = root.attrs[GROUP_ATTR];
-    const usedLater = new Set<Value>(fn.results);
-    for (const op of fn.body) if (op.attrs[GROUP_ATTR] !== group) op.operands.forEach((v) => usedLater.add(v));
-    const outputs = pool || reduce ? [root] : members.filter((m) => m === root || usedLater.has(m.result));
-    if (outputs.some((m) => !sameShape(m.result.type.shape, root.result.type.shape)) || (anchor && outputs.length > 1) || ((pool || reduce) && members.some((m) => m !== root && usedLater.has(m.result)))) {
+    const outputs = pool || reduce ? [root] : members.filter((m) => m === root || usedOutside.has(m.result));
+    if (outputs.some((m) => !sameShape(m.result.type.shape, root.result.type.shape)) || (anchor && outputs.length > 1) || ((pool || reduce) && members.some((m) => m !== root && usedOutside.has(m.result)))) {
       throw new TfcError("TFC6011", `fusion group ${String(group)} stores ${outputs.length} values; a group stores values of its last op's shape, and one when it holds a ${anchor?.name ?? "product"}`);
     }
     const exprs = pool ? [exprOf(epilogueRoot.result)] : reduce ? [exprOf(reduce.operands[0]!)] : outputs.map((m) => exprOf(m.result));
