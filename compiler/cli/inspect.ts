@@ -100,6 +100,11 @@ export function inspectText(result: CompileResult, inspection: Inspection = insp
     for (const op of fn.body) counts.set(op.name, (counts.get(op.name) ?? 0) + 1);
     lines.push(`  ${fn.body.length} ops: ${[...counts].map(([k, v]) => `${k}×${v}`).join(", ")}`);
     lines.push(`  ${countOf(f.program.launches.length, "kernel")}; ${arenaSummary(f)}`);
+    const packed = f.program.buffers.filter((b) => b.role === "packed");
+    if (packed.length) {
+      const bytes = packed.reduce((n, b) => n + b.size.constant * 4, 0);
+      lines.push(`  ${countOf(packed.length, "weight")} packed once for the GEMM microkernels (prepare launches): ${bytes} bytes (${formatBytes(bytes)}), kept beside the weights`);
+    }
   }
   for (const s of inspection.skipped) lines.push(`Function ${s.name}: not shown (${s.reason})`);
   const params = [...result.module.params.values()];

@@ -41,7 +41,8 @@ export function interpretKFunc(
  * (kernels may update them in place, as train steps do). Temps are views into one arena of the
  * planned size, so a wrong memory plan shows; the arena and the outputs start filled with 0xFF
  * bytes (f32 NaN, i32 -1) so reading what no kernel wrote shows too. Every scalar parameter of a
- * launched kernel receives the batch size. Returns the outputs in signature order.
+ * launched kernel receives the batch size. The prepare launches (packed weights) run first, on
+ * every call. Returns the outputs in signature order.
  */
 export function interpretKProgram(
   p: KProgram,
@@ -83,10 +84,14 @@ export function interpretKProgram(
         new Uint8Array(array.buffer).fill(0xff);
         outputs[b.ref as number] = array;
         break;
+      case "packed": // computed by the prepare launches, which run first on every call here
+        array = view(b.elem, new ArrayBuffer(length * ELEM_BYTES[b.elem]), 0, length);
+        new Uint8Array(array.buffer).fill(0xff);
+        break;
     }
     data.set(b, array);
   }
-  for (const launch of p.launches) {
+  for (const launch of [...p.prepare, ...p.launches]) {
     const bound = new Map<string, KBufferData>();
     launch.kernel.buffers().forEach((param, i) => bound.set(param.name, data.get(launch.buffers[i]!)!));
     const scalars = new Map(launch.kernel.scalars().map((s) => [s.name, batch]));

@@ -121,7 +121,11 @@ export interface KSize {
   readonly perBatch: number;
 }
 
-export type KBufferRole = "input" | "output" | "param" | "temp" | "const";
+/**
+ * `packed`: data derived from parameters by the program's `prepare` launches (weights laid out as
+ * a microkernel reads them), kept between calls; the ordinary launches only read it.
+ */
+export type KBufferRole = "input" | "output" | "param" | "temp" | "const" | "packed";
 
 /** A buffer of the program. Temporaries live in the arena at `offset` (in bytes, also `a + b·N`). */
 export interface KProgramBuffer {
@@ -155,4 +159,9 @@ export class KProgram {
     /** Arena bytes as `a + b·N`. */
     public arenaBytes: KSize = { constant: 0, perBatch: 0 },
   ) {}
+  /**
+   * Launches that compute the `packed` buffers from parameters and consts. Whoever runs the
+   * program runs them before the first call and again after it changes a parameter, not per call.
+   */
+  readonly prepare: KLaunch[] = [];
 }

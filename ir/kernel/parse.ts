@@ -32,7 +32,7 @@ export function parseKProgram(text: string, file = "<input>"): KProgram {
 
 const ELEMS: readonly KElem[] = ["f32", "i32", "bool", "index"];
 const BUFFER_ELEMS: readonly KBufferParam["elem"][] = ["f32", "i32", "bool"];
-const ROLES: readonly KBufferRole[] = ["input", "output", "param", "temp", "const"];
+const ROLES: readonly KBufferRole[] = ["input", "output", "param", "temp", "const", "packed"];
 const PRIMS: readonly KPrim[] = [
   "add", "sub", "mul", "div", "rem", "neg", "abs", "max", "min", "sqrt", "exp", "log", "tanh", "pow", "floor", "fma",
   "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "select", "cast",
@@ -95,11 +95,11 @@ class KParser {
         this.locs.set(fn, this.loc(t));
         kernels.set(fn.name, fn);
         p.kernels.push(fn);
-      } else if (this.isWord(t, "launch")) {
+      } else if (this.isWord(t, "launch") || this.isWord(t, "prepare")) {
         const launch = this.launch(kernels, buffers);
-        p.launches.push(launch);
+        (this.isWord(t, "prepare") ? p.prepare : p.launches).push(launch);
         this.locs.set(launch, this.loc(t));
-      } else throw this.error(t, `expected 'buffer', 'kernel', 'launch' or '}' in the program, found ${describeToken(t)}`);
+      } else throw this.error(t, `expected 'buffer', 'kernel', 'prepare', 'launch' or '}' in the program, found ${describeToken(t)}`);
     }
     return p;
   }
@@ -149,7 +149,7 @@ class KParser {
   }
 
   private launch(kernels: ReadonlyMap<string, KFunc>, buffers: ReadonlyMap<string, KProgramBuffer>): KLaunch {
-    this.advance(); // 'launch'
+    this.advance(); // 'launch' or 'prepare'
     const kernelTok = this.expectKind("symbol", "a kernel name like @relu_0");
     const kernel = kernels.get(kernelTok.name);
     if (!kernel) {

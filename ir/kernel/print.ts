@@ -20,7 +20,8 @@ export function printKFunc(fn: KFunc): string {
 }
 
 /**
- * A program: header with the arena size, one `buffer` line per buffer, the kernels, the launches.
+ * A program: header with the arena size, one `buffer` line per buffer, the kernels, the prepare
+ * launches (`prepare @pack_0(%p_w, %w_packed)`: run once, and again after a parameter changes), the launches.
  * ```
  * program @predict arena=[0, 512] {
  *   buffer %x: f32 input 0 size=[0, 784]
@@ -41,6 +42,8 @@ export function printKProgram(p: KProgram): string {
     lines.push("");
     for (const l of kernelLines(k, kernelNames(k))) lines.push("  " + l);
   }
+  if (p.prepare.length) lines.push("");
+  for (const l of p.prepare) lines.push("  " + printLaunch(l, bufferNames, "prepare"));
   if (p.launches.length) lines.push("");
   for (const l of p.launches) lines.push("  " + printLaunch(l, bufferNames));
   lines.push("}");
@@ -214,8 +217,8 @@ function printProgramBuffer(b: KProgramBuffer, nameOf: (b: KProgramBuffer) => st
   return line;
 }
 
-function printLaunch(l: KLaunch, nameOf: (b: KProgramBuffer) => string): string {
-  return `launch ${symbol(l.kernel.name)}(${l.buffers.map(nameOf).join(", ")})`;
+function printLaunch(l: KLaunch, nameOf: (b: KProgramBuffer) => string, keyword = "launch"): string {
+  return `${keyword} ${symbol(l.kernel.name)}(${l.buffers.map(nameOf).join(", ")})`;
 }
 
 /** `@relu_0`; names with other characters are JSON-quoted: `@"my kernel"`. */

@@ -347,10 +347,32 @@ export function verifyKProgram(p: KProgram, opts: KVerifyOptions = {}): void {
 
   const kernels = new Set(p.kernels);
   const buffers = new Set(p.buffers);
+  // Prepare launches compute packed buffers from params and consts (and packed buffers computed
+  // before them); the ordinary launches read packed buffers and never write them.
+  const prepared = new Set<KProgramBuffer>();
+  p.prepare.forEach((l) => at(l, () => {
+    checkLaunch(l, kernels, buffers);
+    l.kernel.buffers().forEach((param, i) => {
+      const b = l.buffers[i]!;
+      if (param.writes) {
+        if (b.role !== "packed") throw new TfcError("TFC4106", `prepare launch of @${l.kernel.name} writes %${b.name}, a ${b.role}; prepare launches write packed buffers only`);
+        prepared.add(b);
+      } else if (b.role !== "param" && b.role !== "const" && !(b.role === "packed" && prepared.has(b))) {
+        throw new TfcError("TFC4109", `prepare launch of @${l.kernel.name} reads %${b.name}, ${b.role === "input" || b.role === "output" ? "an" : "a"} ${b.role}${b.role === "packed" ? " no earlier prepare launch writes" : ""}; it runs before any call, on params, consts and packed buffers`);
+      }
+    });
+    if (l.kernel.scalars().length) throw new TfcError("TFC4109", `prepare launch of @${l.kernel.name}: the kernel takes a scalar, but prepare launches run without a batch size`);
+  }));
+  for (const b of p.buffers) {
+    if (b.role === "packed" && !prepared.has(b)) at(b, () => { throw new TfcError("TFC4113", `packed buffer %${b.name} is written by no prepare launch`); });
+  }
   /** Launch indices where each temp is first and last used. */
   const live = new Map<KProgramBuffer, { first: number; last: number }>();
   p.launches.forEach((l, i) => at(l, () => {
     checkLaunch(l, kernels, buffers);
+    l.kernel.buffers().forEach((param, i) => {
+      if (param.writes && l.buffers[i]!.role === "packed") throw new TfcError("TFC4106", `@${l.kernel.name} writes %${l.buffers[i]!.name}, a packed buffer (only prepare launches write them)`);
+    });
     for (const b of l.buffers) {
       if (b.role !== "temp") continue;
       const range = live.get(b);
@@ -383,7 +405,7 @@ function checkProgramBuffer(b: KProgramBuffer, refs: { input: Set<number>; outpu
     if (typeof b.ref !== "string") throw new TfcError("TFC4113", `${what} is a param and needs the parameter's name (param "dense/kernel")`);
     if (refs.param.has(b.ref)) throw new TfcError("TFC4113", `${what} is param "${b.ref}", like an earlier buffer`);
     refs.param.add(b.ref);
-  } else if (b.role === "temp" || b.role === "const") {
+  } else if (b.role === "temp" || b.role === "const" || b.role === "packed") {
     if (b.ref !== undefined) throw new TfcError("TFC4113", `${what} is a ${b.role}; only inputs, outputs and params have a ref`);
   } else throw new TfcError("TFC4113", `${what} has unknown role '${b.role as string}'`);
 
@@ -395,6 +417,7 @@ function checkProgramBuffer(b: KProgramBuffer, refs: { input: Set<number>; outpu
     }
     if (b.elem === "bool" && b.data.some((x) => x !== 0 && x !== 1)) throw new TfcError("TFC4113", `${what} is bool data with an element other than 0 or 1`);
   } else if (b.data) throw new TfcError("TFC4113", `${what} is a ${b.role}; only consts carry data`);
+  if (b.role === "packed" && b.size.perBatch !== 0) throw new TfcError("TFC4113", `${what} is packed, of size ${printSize(b.size)}; packed data does not depend on the batch size`);
 
   if (b.role === "temp") {
     if (!b.offset) throw new TfcError("TFC4112", `${what} is a temp without an arena offset (the memory planner sets offset=[a, b])`);

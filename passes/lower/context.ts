@@ -13,6 +13,11 @@ import type { SExpr } from "../../ir/scalar.js";
 export interface LowerOptions {
   /** Lanes of f32 vectors the target prefers (8: AVX2, 4: SSE/NEON/wasm SIMD128). */
   readonly vectorWidth: number;
+  /**
+   * Pack weights into the microkernels' panel layout once, in the program's prepare launches,
+   * instead of on every call (default true; false for comparisons).
+   */
+  readonly prepack?: boolean;
 }
 
 export interface TemplateContext {
@@ -29,6 +34,17 @@ export interface TemplateContext {
   scratch(name: string, elem: KProgramBuffer["elem"], size: KSize): KProgramBuffer;
   /** Add a kernel launch over these program buffers (in the kernel's buffer-parameter order). */
   launch(kernel: KFunc, buffers: readonly KProgramBuffer[]): void;
+  /**
+   * Whether data derived from `buf` may be computed once and kept between calls: it is a
+   * parameter the function never updates (so only a write from outside changes it, after which
+   * the prepare launches run again), and prepacking is on.
+   */
+  stable(buf: KProgramBuffer): boolean;
+  /**
+   * A packed buffer that `kernel(source, packed)` computes once, as a prepare launch; the same
+   * source and key give the same buffer (each weight is packed once per layout).
+   */
+  packed(source: KProgramBuffer, key: string, elements: number, kernel: () => KFunc): KProgramBuffer;
   /**
    * Elementwise ops fused after this one (passes/fuse.ts): the template applies them to each
    * result element before storing it into `out`. Only templates whose LOWERING rule declares

@@ -152,13 +152,13 @@ export function lowerConv2d(ctx: TemplateContext): void {
   const outChannels = filter.shape[3]!;
   const kdim = win.kh * win.kw * win.c;
   const batched = win.batch === BATCH;
-  const gemm = (name: string, gather?: AGather) => emitGemmKernel(name, { mFixed: (batched ? 1 : win.batch) * win.oh * win.ow, mBatch: batched, k: kdim, n: outChannels }, ctx.width, { epilogue: gemmEpilogue(ctx), ...(gather ? { gather } : {}) });
+  const gemm = (name: string, gather?: AGather) => emitGemmKernel(name, { mFixed: (batched ? 1 : win.batch) * win.oh * win.ow, mBatch: batched, k: kdim, n: outChannels }, ctx.width, { epilogue: gemmEpilogue(ctx), prepacked: ctx.stable(ctx.inputs[1]!), ...(gather ? { gather } : {}) });
   if (ctx.pool) {
     // Rows in pooling-window order, each window's rows reduced to one output row in registers.
     const [ph, pw] = ctx.pool.attrs["ksize"] as number[];
     const pooled = Math.floor(win.oh / ph!) * Math.floor(win.ow / pw!);
     const shape = { mFixed: (batched ? 1 : win.batch) * pooled * ph! * pw!, mBatch: batched, k: kdim, n: outChannels };
-    const kernel = emitGemmKernel(ctx.kernelName(), shape, ctx.width, { epilogue: gemmEpilogue(ctx), gather: pooledImageGather(win, ph!, pw!), pool: { window: ph! * pw! } });
+    const kernel = emitGemmKernel(ctx.kernelName(), shape, ctx.width, { epilogue: gemmEpilogue(ctx), gather: pooledImageGather(win, ph!, pw!), pool: { window: ph! * pw! }, prepacked: ctx.stable(ctx.inputs[1]!) });
     launchGemm(ctx, kernel, ctx.inputs[0]!, ctx.inputs[1]!, ctx.out);
     return;
   }

@@ -5,9 +5,11 @@
  * kernel templates in this folder; fusion groups (passes/fuse.ts) as one kernel each; reshape
  * aliases its operand's buffer; constants and parameters are buffers. Temporaries are placed in one
  * arena by planMemory (passes/plan-memory.ts: liveness over the launches, offsets `a + b·N`).
+ * Weights a GEMM reads are packed into its panel layout once, by the program's prepare launches,
+ * when the function never updates them (TemplateContext.stable / packed).
  */
 
-import type { Func, Module, Op, Value } from "../../ir/ir.js";
+import { updatedParam, type Func, type Module, type Op, type Value } from "../../ir/ir.js";
 import { getOp, type OpName } from "../../ir/ops/index.js";
 import { TfcError } from "../../ir/errors.js";
 import type { HostTensor } from "../../ir/tensor.js";
@@ -131,6 +133,10 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
   const bufferOf = new Map<Value, KProgramBuffer>();
   const paramBuffers = new Map<string, KProgramBuffer>();
   const constBuffers = new Map<HostTensor, KProgramBuffer>();
+  // Packed weights (GEMM panels) by source buffer and layout, and the prepare launches computing them.
+  const packedBuffers = new Map<string, KProgramBuffer>();
+  const prepare: KLaunch[] = [];
+  const updated = new Set(fn.resultNames.map(updatedParam).filter((p): p is string => p !== undefined));
   let nextTemp = 0;
   const names = new Map<string, number>();
 
@@ -295,6 +301,19 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
         kernels.push(kernel);
         launches.push({ kernel, buffers: [...bufs], ops: current });
       },
+      stable: (buf) => opts.prepack !== false && buf.role === "param" && !updated.has(String(buf.ref)),
+      packed: (source, key, elements, kernel) => {
+        const id = `${source.name}\u0000${key}`;
+        let buf = packedBuffers.get(id);
+        if (!buf) {
+          buf = addBuffer({ name: `${source.name}_packed${packedBuffers.size ? packedBuffers.size : ""}`, elem: source.elem, size: { constant: elements, perBatch: 0 }, role: "packed" });
+          packedBuffers.set(id, buf);
+          const k = kernel();
+          kernels.push(k);
+          prepare.push({ kernel: k, buffers: [source, buf], ops: current });
+        }
+        return buf;
+      },
     };
   }
 
@@ -319,6 +338,7 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
     lowerCopy(ctx);
   });
   const program = new KProgram(fn.name, buffers, kernels, launches);
+  program.prepare.push(...prepare);
   planMemory(program);
   return program;
 }

@@ -120,13 +120,21 @@ export interface GemmOptions {
    * copy is materialized (training's dX = dY·Wᵀ). Such a kernel always packs.
    */
   readonly bTransposed?: boolean;
+  /**
+   * B is a weight packed once, outside the call (TemplateContext.stable): its full panels come in
+   * a read-only `bpack` that a prepare launch of emitPackKernel fills, so the kernel never packs.
+   * Ignored for batched products and for K the batch size.
+   */
+  readonly prepacked?: boolean;
 }
 
-/** What a GEMM kernel needs besides its operands: a scratch buffer for packed panels of B. */
+/** What a GEMM kernel needs besides its operands: a scratch buffer for packed panels of B, or B packed once. */
 export interface GemmKernel {
   readonly kernel: KFunc;
   /** f32 elements of the packing scratch, `a + b·N` (N when K is the batch; 0: no scratch buffer). */
   readonly scratchElements: KSize;
+  /** Prepacked B: the packed buffer's elements and layout key, and the kernel that packs it (emitPackKernel). */
+  readonly prepacked?: { readonly elements: number; readonly key: string; readonly kernel: (name: string) => KFunc };
 }
 
 /**
@@ -135,7 +143,8 @@ export interface GemmKernel {
  *
  * Three paths, chosen at run time by the number of rows M:
  * - packed (M >= 2·MR and at least two full column panels): the full panels of B are packed once,
- *   in parallel, into contiguous K×NB slabs (one cache line per k, no TLB misses); then tiles of
+ *   in parallel, into contiguous K×NB slabs (one cache line per k, no TLB misses) — or were packed
+ *   before the call (`prepacked`: a weight, by a prepare launch, and then one panel suffices); then tiles of
  *   MB rows × one panel run in parallel, each over all of K in blocks of KC (its block of C stays
  *   in L1; a row block's tiles come in a row, so its A stays hot);
  * - matrix-vector (M = 1, batch-1 inference): blocks of 4 panels in parallel, streaming B in place;
@@ -165,13 +174,15 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, op
   const kSymbolic = shape.k === BATCH;
   const fullPanels = Math.floor(N / nb);
   const panels = Math.ceil(N / nb);
-  const packing = bTransposed ? fullPanels >= 1 : fullPanels >= 2 && (kSymbolic || shape.k >= 8);
+  // Packed once outside the call, packing is free: every product with a full panel reads packed slabs.
+  const prepacked = opts.prepacked === true && !kSymbolic && !batch && fullPanels >= 1;
+  const packing = prepacked || (bTransposed ? fullPanels >= 1 : fullPanels >= 2 && (kSymbolic || shape.k >= 8));
   if (bTransposed && (batch || pool)) throw new TfcError("TFC6011", "internal: a GEMM reading Bᵀ takes no batch or pooling");
   const b = new KBuilder(name);
   const A = b.buffer("a", "f32");
   const B = b.buffer("b", "f32");
   const C = b.buffer("c", "f32", true);
-  const P = packing ? b.buffer("bpack", "f32", true) : undefined;
+  const P = packing ? b.buffer("bpack", "f32", !prepacked) : undefined;
   const E = (epilogue?.operands ?? []).map((o, k) => ({ ...o, buffer: b.buffer(`e${k}`, o.elem) }));
   const n = b.scalarParam("n");
   const K: KValue = kSymbolic ? n : b.index(shape.k);
@@ -388,23 +399,7 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, op
 
     if (!P) return small();
     const packedPath = (): void => {
-      // Pack every full panel of B once: slab p holds columns p·NB..p·NB+NB of all K rows, row k's
-      // vector v at (p·K + k)·NB + v·w — one cache line per k, read in order by the micro-tiles.
-      b.for(0, fullPanels, { parallel: true, name: "pack" }, (p) => {
-        if (bTransposed) {
-          // Row p·NB + j of Bᵀ, read along k, is column j of the slab.
-          for (let j = 0; j < nb; j++) {
-            const src = b.add(bBase, b.mul(b.ix(b.ix(p, "*", nb), "+", j), K));
-            b.for(0, K, { name: "k" }, (k) => b.store(P, b.ix(b.ix(b.add(b.mul(p, K), k), "*", nb), "+", j), b.load(B, b.add(src, k))));
-          }
-          return;
-        }
-        b.for(0, K, { name: "k" }, (k) => {
-          const dst = b.ix(b.add(b.mul(p, K), k), "*", nb);
-          const src = b.add(bBase, b.add(b.ix(k, "*", N), b.ix(p, "*", nb)));
-          for (let v = 0; v < nv; v++) b.store(P, b.ix(dst, "+", v * w), b.load(B, b.ix(src, "+", v * w), w));
-        });
-      });
+      if (!prepacked) packPanels(b, B, P, bBase, K, N, w, nv, fullPanels, bTransposed);
       const packed = (p: KValue): BSource => (offset) => ({ buffer: P, base: b.ix(b.ix(b.mul(p, K), "*", nb), "+", offset), stride: nb });
       // Tiles of MB rows × one panel, in parallel, each walking all of K (its block of C stays in L1);
       // consecutive tiles share their rows of A, so a thread's run of tiles finds them in cache.
@@ -427,7 +422,46 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, op
     else b.if(b.lt(M, b.index(2 * mr)), small, packedPath);
   });
   const packedElements = fullPanels * nb;
+  if (prepacked) {
+    const kernel = (packName: string) => emitPackKernel(packName, shape.k, N, w, bTransposed);
+    return { kernel: b.finish(), scratchElements: { constant: 0, perBatch: 0 }, prepacked: { elements: packedElements * shape.k, key: `panels ${nb}x${shape.k}${bTransposed ? "t" : ""}`, kernel } };
+  }
   return { kernel: b.finish(), scratchElements: !packing ? { constant: 0, perBatch: 0 } : kSymbolic ? { constant: 0, perBatch: packedElements } : { constant: packedElements * shape.k, perBatch: 0 } };
+}
+
+/**
+ * Pack every full panel of B (K×N, or Bᵀ N×K) into P, in parallel: slab p holds columns
+ * p·NB..p·NB+NB of all K rows, row k's vector v at (p·K + k)·NB + v·w — one cache line per k,
+ * read in order by the micro-tiles.
+ */
+function packPanels(b: KBuilder, B: KBufferParam, P: KBufferParam, bBase: KValue, K: KValue, N: number, w: number, nv: number, fullPanels: number, bTransposed: boolean): void {
+  const nb = nv * w;
+  b.for(0, fullPanels, { parallel: true, name: "pack" }, (p) => {
+    if (bTransposed) {
+      // Row p·NB + j of Bᵀ, read along k, is column j of the slab.
+      for (let j = 0; j < nb; j++) {
+        const src = b.add(bBase, b.mul(b.ix(b.ix(p, "*", nb), "+", j), K));
+        b.for(0, K, { name: "k" }, (k) => b.store(P, b.ix(b.ix(b.add(b.mul(p, K), k), "*", nb), "+", j), b.load(B, b.add(src, k))));
+      }
+      return;
+    }
+    b.for(0, K, { name: "k" }, (k) => {
+      const dst = b.ix(b.add(b.mul(p, K), k), "*", nb);
+      const src = b.add(bBase, b.add(b.ix(k, "*", N), b.ix(p, "*", nb)));
+      for (let v = 0; v < nv; v++) b.store(P, b.ix(dst, "+", v * w), b.load(B, b.ix(src, "+", v * w), w));
+    });
+  });
+}
+
+/** The kernel `name(b, bpack)` packing a weight once (a prepare launch) for GEMMs with GemmOptions.prepacked. */
+export function emitPackKernel(name: string, k: number, n: number, width: number, bTransposed: boolean): KFunc {
+  const w = Math.max(1, width);
+  const { nv } = blockingFor(w);
+  const b = new KBuilder(name);
+  const B = b.buffer("b", "f32");
+  const P = b.buffer("bpack", "f32", true);
+  packPanels(b, B, P, b.index(0), b.index(k), n, w, nv, Math.floor(n / (nv * w)), bTransposed);
+  return b.finish();
 }
 
 /** The context's fused epilogue in the form the GEMM kernel reads it (rows: every dimension but the last). */
@@ -442,10 +476,15 @@ export function gemmEpilogue(ctx: TemplateContext): KernelEpilogue | undefined {
   return { expr: e.expr, operands };
 }
 
-/** Launch a GEMM kernel, adding its packing scratch when it has one and the context's epilogue operands. */
+/**
+ * Launch a GEMM kernel, adding its packing scratch or its packed B (packed by a prepare launch)
+ * when it has one, and the context's epilogue operands.
+ */
 export function launchGemm(ctx: TemplateContext, gemm: GemmKernel, a: KProgramBuffer, bMatrix: KProgramBuffer, c: KProgramBuffer): void {
   const buffers = [a, bMatrix, c];
-  if (gemm.scratchElements.constant > 0 || gemm.scratchElements.perBatch > 0) buffers.push(ctx.scratch("bpack", "f32", gemm.scratchElements));
+  const pre = gemm.prepacked;
+  if (pre) buffers.push(ctx.packed(bMatrix, pre.key, pre.elements, () => pre.kernel(ctx.kernelName("pack"))));
+  else if (gemm.scratchElements.constant > 0 || gemm.scratchElements.perBatch > 0) buffers.push(ctx.scratch("bpack", "f32", gemm.scratchElements));
   buffers.push(...(ctx.epilogue?.operands ?? []).map((o) => o.buffer));
   ctx.launch(gemm.kernel, buffers);
 }
@@ -485,7 +524,8 @@ export function lowerMatmul(ctx: TemplateContext): void {
     const gather: AGather | undefined = aTransposed
       ? { rowBases: (b, row, rows) => Array.from({ length: rows }, (_, r) => (r === 0 ? row : b.ix(row, "+", r))), offset: (b, k) => b.ix(k, "*", aRows) }
       : undefined;
-    launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width, { epilogue: gemmEpilogue(ctx), bTransposed, ...(gather ? { gather } : {}) }), aBuf, bBuf, ctx.out);
+    const opts: GemmOptions = { epilogue: gemmEpilogue(ctx), bTransposed, prepacked: ctx.stable(bBuf), ...(gather ? { gather } : {}) };
+    launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width, opts), aBuf, bBuf, ctx.out);
     return;
   }
   // A batch of GEMMs; operands broadcast along batch dimensions of size 1.

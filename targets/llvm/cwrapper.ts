@@ -1,7 +1,8 @@
 // The typed C face of a compiled model: `model.h` (create / predict / last_error / destroy with
 // one pointer-and-length pair per input and output) and `model.c`, which loads and checks the
 // weights, grows the arena to `a + b·batch` bytes, binds every buffer and calls the kernels
-// (the AVX2+FMA build when the CPU has it, else the portable one).
+// (the AVX2+FMA build when the CPU has it, else the portable one). Packed weights (the program's
+// prepare launches) are computed before the first call and again after write_param changes a weight.
 
 import { updatedParam, type Func } from "../../ir/ir.js";
 import { TfcError } from "../../ir/errors.js";
@@ -127,6 +128,7 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
   const bufs = program.buffers;
   const params = bufs.map((b, i) => ({ b, i })).filter(({ b }) => b.role === "param" || b.role === "const");
   const temps = bufs.map((b, i) => ({ b, i })).filter(({ b }) => b.role === "temp");
+  const packed = bufs.map((b, i) => ({ b, i })).filter(({ b }) => b.role === "packed");
   const inputs = bufs.map((b, i) => ({ b, i })).filter(({ b }) => b.role === "input");
   const outputs = bufs.map((b, i) => ({ b, i })).filter(({ b }) => b.role === "output");
   const hasBatch = [...fn.args, ...fn.results].some((v) => v.type.shape.includes(BATCH));
@@ -152,11 +154,12 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
     `#include <stdlib.h>`,
     `#include <string.h>`,
     ``,
-    ...variants.map((v) => `extern void ${name}_${v.suffix}_run(void* ex, void** bufs, int64_t n);`),
+    ...variants.flatMap((v) => [`extern void ${name}_${v.suffix}_run(void* ex, void** bufs, int64_t n);`, `extern void ${name}_${v.suffix}_prepare(void* ex, void** bufs, int64_t n);`]),
     ``,
     `#define NUM_BUFFERS ${bufs.length}`,
     `#define NUM_INPUTS ${Math.max(1, fn.args.length)}`,
     `#define NUM_UPDATES ${Math.max(1, updates.length)}`,
+    `#define NUM_PACKED ${Math.max(1, packed.length)}`,
     `/* The largest batch accepted: keeps a + b*batch byte counts far from overflow. */`,
     `#define MAX_BATCH ((int64_t)1 << 24)`,
     ``,
@@ -180,6 +183,10 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
     `  void* stage[NUM_INPUTS];`,
     `  int64_t stage_bytes[NUM_INPUTS];`,
     `  void (*run)(void* ex, void** bufs, int64_t n);`,
+    `  /* Weights packed for the microkernels (owned), recomputed by prepare before a call when stale. */`,
+    `  void* packed[NUM_PACKED];`,
+    `  void (*prepare)(void* ex, void** bufs, int64_t n);`,
+    `  int stale;`,
     `  char error[512];`,
     `};`,
     ``,
@@ -217,6 +224,7 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
     `int ${name}_write_param(${name}_model* m, int i, const void* src, int64_t len) {`,
     `  int status = param_access(m, i, src, len);`,
     `  if (status == TFC_OK) memcpy(m->bufs[WEIGHTS[PARAMS[i]].buffer], src, (size_t)len * (WEIGHTS[PARAMS[i]].dtype == TFC_DTYPE_BOOL ? 1 : 4));`,
+    `  if (status == TFC_OK) m->stale = 1; /* packed weights are recomputed before the next call */`,
     `  return status;`,
     `}`,
     `void ${name}_set_check_numerics(${name}_model* m, int on) { if (m) m->check_numerics = on; }`,
@@ -242,10 +250,14 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
     `    m->bufs[w->buffer] = (void*)data;`,
     `  }`,
     ...updates.map((u, j) => `  if (!(m->shadow[${j}] = m->owned[${j}] = tfc_aligned_alloc((size_t)(${u.bytes})))) return fail(m, TFC_ERR_MEMORY, "cannot allocate the training copy of parameter '${u.param}'");`),
+    ...packed.map(({ b, i }, j) => `  if (!(m->bufs[${i}] = m->packed[${j}] = tfc_aligned_alloc((size_t)${b.size.constant * 4}))) return fail(m, TFC_ERR_MEMORY, "cannot allocate the packed weights ${b.name}");`),
+    `  m->stale = 1;`,
     `  m->pool = tfc_pool_create(threads);`,
     `  if (!m->pool) return fail(m, TFC_ERR_MEMORY, "cannot create the thread pool");`,
     ...variants.flatMap((v, k) =>
-      v.when ? [`  ${k === 0 ? "" : "else "}if (${v.when}) m->run = ${name}_${v.suffix}_run;`] : [`  ${k === 0 ? "" : "else "}m->run = ${name}_${v.suffix}_run;`],
+      v.when
+        ? [`  ${k === 0 ? "" : "else "}if (${v.when}) { m->run = ${name}_${v.suffix}_run; m->prepare = ${name}_${v.suffix}_prepare; }`]
+        : [`  ${k === 0 ? "" : "else "}{ m->run = ${name}_${v.suffix}_run; m->prepare = ${name}_${v.suffix}_prepare; }`],
     ),
     `  return TFC_OK;`,
     `}`,
@@ -284,6 +296,12 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
     `  }`,
     ...temps.map(({ b, i }) => `  m->bufs[${i}] = (char*)m->arena + (${sizeExpr(b.offset!)});`),
     `  tfc_exec ex;`,
+    `  if (m->stale) {`,
+    `    tfc_exec_init(&ex, m->pool);`,
+    `    m->prepare(&ex, m->bufs, 1);`,
+    `    if (ex.status != TFC_OK) return fail(m, ex.status, "packing the weights failed");`,
+    `    m->stale = 0;`,
+    `  }`,
     `  tfc_exec_init(&ex, m->pool);`,
     `  m->run(&ex, m->bufs, batch);`,
     `  if (ex.status != TFC_OK) {`,
@@ -353,6 +371,7 @@ export function modelSource(name: string, fn: Func, program: KProgram, variants:
     `  tfc_weights_free(m->weights);`,
     `  tfc_aligned_free(m->arena);`,
     `  for (int k = 0; k < NUM_UPDATES; k++) tfc_aligned_free(m->owned[k]);`,
+    `  for (int k = 0; k < NUM_PACKED; k++) tfc_aligned_free(m->packed[k]);`,
     `  for (int k = 0; k < NUM_INPUTS; k++) tfc_aligned_free(m->stage[k]);`,
     `  free(m);`,
     `}`,

@@ -1,10 +1,11 @@
 // Kernel IR → LLVM IR text (LLVM 14 dialect: typed pointers). A small typed writer, not the
 // llvm-bindings IRBuilder, because kernels need explicit vector types, `llvm.fmuladd` and
 // `noalias`. Each kernel becomes an internal function; parallel loops are outlined into a body
-// function called through the runtime's `tfc_parallel_for`; `<prefix>_run` launches the kernels.
+// function called through the runtime's `tfc_parallel_for`; `<prefix>_run` launches the kernels,
+// `<prefix>_prepare` the prepare launches (packed weights).
 
 import { TfcError } from "../../ir/errors.js";
-import { KFunc, KProgram, KValue, KVar, type KBufferParam, type KStmt, type KType, type KPrim } from "../../ir/kernel/kir.js";
+import { KFunc, KProgram, KValue, KVar, type KBufferParam, type KLaunch, type KStmt, type KType, type KPrim } from "../../ir/kernel/kir.js";
 import { freeValues, usedBuffers } from "../../ir/kernel/analysis.js";
 
 const ELEM: Record<KType["elem"], string> = { f32: "float", i32: "i32", bool: "i1", index: "i64" };
@@ -591,32 +592,36 @@ export function emitProgram(program: KProgram, opts: EmitOptions): string {
     const text = w.finish();
     mod.functions.push(`define internal void @${opts.prefix}_${kernel.name}(${params.join(", ")}) #0 {\n${text}\n  ret void\n}`);
   }
-  // The entry point: buffer pointers from an array (program.buffers order), kernels in launch order.
-  const run: string[] = [];
-  program.buffers.forEach((b, i) => {
-    run.push(`  %bp${i} = getelementptr inbounds i8*, i8** %bufs, i64 ${i}`, `  %braw${i} = load i8*, i8** %bp${i}`);
-    run.push(`  %b${i} = bitcast i8* %braw${i} to ${MEM[b.elem]}*`);
-  });
-  for (const launch of program.launches) {
-    const args = ["i8* %ex"];
-    const bufs = launch.kernel.buffers();
-    if (bufs.length !== launch.buffers.length) {
-      throw new TfcError("TFC6020", `launch of ${launch.kernel.name} binds ${launch.buffers.length} buffers, the kernel takes ${bufs.length}`);
-    }
-    let k = 0;
-    for (const p of launch.kernel.params) {
-      if (p.kind === "buffer") {
-        const b = launch.buffers[k++]!;
-        args.push(`${MEM[b.elem]}* %b${program.buffers.indexOf(b)}`);
-      } else {
-        if (p.name !== "n") throw new TfcError("TFC6020", `kernel ${launch.kernel.name} takes scalar '${p.name}'; only the batch size 'n' is bound at launch`);
-        args.push("i64 %n");
+  // The entry points: buffer pointers from an array (program.buffers order), kernels in launch
+  // order; `<prefix>_prepare` runs the prepare launches (packed weights), `<prefix>_run` the rest.
+  const entry = (fnName: string, launches: readonly KLaunch[]): string => {
+    const run: string[] = [];
+    program.buffers.forEach((b, i) => {
+      if (!launches.some((l) => l.buffers.includes(b))) return;
+      run.push(`  %bp${i} = getelementptr inbounds i8*, i8** %bufs, i64 ${i}`, `  %braw${i} = load i8*, i8** %bp${i}`);
+      run.push(`  %b${i} = bitcast i8* %braw${i} to ${MEM[b.elem]}*`);
+    });
+    for (const launch of launches) {
+      const args = ["i8* %ex"];
+      const bufs = launch.kernel.buffers();
+      if (bufs.length !== launch.buffers.length) {
+        throw new TfcError("TFC6020", `launch of ${launch.kernel.name} binds ${launch.buffers.length} buffers, the kernel takes ${bufs.length}`);
       }
+      let k = 0;
+      for (const p of launch.kernel.params) {
+        if (p.kind === "buffer") {
+          const b = launch.buffers[k++]!;
+          args.push(`${MEM[b.elem]}* %b${program.buffers.indexOf(b)}`);
+        } else {
+          if (p.name !== "n") throw new TfcError("TFC6020", `kernel ${launch.kernel.name} takes scalar '${p.name}'; only the batch size 'n' is bound at launch`);
+          args.push("i64 %n");
+        }
+      }
+      run.push(`  call void @${opts.prefix}_${launch.kernel.name}(${args.join(", ")})`);
     }
-    run.push(`  call void @${opts.prefix}_${launch.kernel.name}(${args.join(", ")})`);
-  }
-  run.push("  ret void");
-  const entry = `define void @${opts.prefix}_run(i8* %ex, i8** %bufs, i64 %n) #0 {\nentry:\n${run.join("\n")}\n}`;
+    run.push("  ret void");
+    return `define void @${opts.prefix}_${fnName}(i8* %ex, i8** %bufs, i64 %n) #0 {\nentry:\n${run.join("\n")}\n}`;
+  };
   const triple = normalizeTriple(opts.triple);
   return [
     `; tfc: program @${program.name}, ${program.kernels.length} kernels`,
@@ -627,7 +632,8 @@ export function emitProgram(program: KProgram, opts: EmitOptions): string {
     ...[...mod.declarations].sort(),
     "",
     ...mod.functions,
-    entry,
+    entry("run", program.launches),
+    entry("prepare", program.prepare),
     "",
     "attributes #0 = { nounwind }",
     "",

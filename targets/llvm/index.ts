@@ -185,6 +185,8 @@ function manifestOf(name: string, module: Module, fn: Func, program: KProgram, v
       arenaBytes: program.arenaBytes,
       arenaFormula: `${program.arenaBytes.constant} + ${program.arenaBytes.perBatch}·batch bytes`,
       weightBytes,
+      // Weights packed into GEMM panels once (prepare launches), held next to the weights.
+      packedBytes: program.buffers.filter((b) => b.role === "packed").reduce((n, b) => n + b.size.constant * 4, 0),
     },
     kernels: program.kernels.length,
     files: { header: `${name}.h`, shared: `lib${name}.so`, static: `lib${name}.a`, weights: `${name}.weights`, runtimeHeader: "tfc_runtime.h" },

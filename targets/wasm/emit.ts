@@ -9,7 +9,7 @@
 
 import binaryen from "binaryen";
 import { TfcError } from "../../ir/errors.js";
-import type { KBufferParam, KFunc, KPrim, KProgram, KProgramBuffer, KSize, KStmt, KType, KValue, KVar } from "../../ir/kernel/kir.js";
+import type { KBufferParam, KFunc, KLaunch, KPrim, KProgram, KProgramBuffer, KSize, KStmt, KType, KValue, KVar } from "../../ir/kernel/kir.js";
 import { freeValues, usedBuffers } from "../../ir/kernel/analysis.js";
 
 type Expr = number; // binaryen ExpressionRef
@@ -45,14 +45,14 @@ const align64 = (x: number) => Math.ceil(x / 64) * 64;
 const bytesOf = (b: KProgramBuffer): KSize => ({ constant: b.size.constant * ELEM_BYTES[b.elem], perBatch: b.size.perBatch * ELEM_BYTES[b.elem] });
 
 /**
- * Params and consts at fixed addresses (then, with contextBytes, the parallel launch context area);
+ * Params, consts and packed weights at fixed addresses (then, with contextBytes, the parallel launch context area);
  * then the arena (temps), inputs and outputs, each `a + b·n`.
  */
 export function planWasmLayout(program: KProgram, contextBytes = 0): WasmLayoutPlan {
   const places = new Map<KProgramBuffer, WasmBufferPlace>();
   let addr = LOW_GUARD;
   for (const b of program.buffers) {
-    if (b.role !== "param" && b.role !== "const") continue;
+    if (b.role !== "param" && b.role !== "const" && b.role !== "packed") continue;
     places.set(b, { static: addr });
     addr = align64(addr + bytesOf(b).constant);
   }
@@ -643,13 +643,18 @@ export function emitWasm(program: KProgram, opts: WasmEmitOptions = {}): { modul
     const perBatch = d.perBatch ? m.i32.mul(n(), m.i32.const(d.perBatch)) : m.i32.const(0);
     return m.i32.add(m.i32.const(layout.staticBytes + d.constant), perBatch);
   };
-  const calls = program.launches.map((launch) => {
-    let k = 0;
-    const args = launch.kernel.params.map((p) => (p.kind === "buffer" ? addressOf(launch.buffers[k++]!) : n()));
-    return m.call(`k_${launch.kernel.name}`, args, binaryen.none);
-  });
-  m.addFunction("run", binaryen.createType([binaryen.i32]), binaryen.none, [], m.block(null, calls));
+  const calls = (launches: readonly KLaunch[]) =>
+    launches.map((launch) => {
+      let k = 0;
+      const args = launch.kernel.params.map((p) => (p.kind === "buffer" ? addressOf(launch.buffers[k++]!) : n()));
+      return m.call(`k_${launch.kernel.name}`, args, binaryen.none);
+    });
+  m.addFunction("run", binaryen.createType([binaryen.i32]), binaryen.none, [], m.block(null, calls(program.launches)));
   m.addFunctionExport("run", "run");
+  // prepare(): the prepare launches (weights packed for the microkernels); model.js calls it before
+  // the first run and again after writeParameter.
+  m.addFunction("prepare", binaryen.none, binaryen.none, [], m.block(null, calls(program.prepare)));
+  m.addFunctionExport("prepare", "prepare");
   const status = threads ? m.i32.atomic.load(0, m.i32.const(THREADS_STATUS_ADDRESS)) : m.global.get("status", binaryen.i32);
   m.addFunction("status", binaryen.none, binaryen.i32, [], status);
   m.addFunctionExport("status", "status");

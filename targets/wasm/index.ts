@@ -163,6 +163,8 @@ export function buildWasm(module: Module, fn: Func, opts: WasmOptions): WasmArti
           // The temporaries' arena (passes/plan-memory.ts), part of the dynamic bytes.
           arenaBytes: program.arenaBytes,
           arenaFormula: `${program.arenaBytes.constant} + ${program.arenaBytes.perBatch}·batch bytes`,
+          // Weights packed into GEMM panels once (prepare launches), part of the static bytes.
+          packedBytes: program.buffers.filter((b) => b.role === "packed").reduce((n, b) => n + b.size.constant * 4, 0),
           maxBatch: layout.maxBatch,
         },
         size: { wasmBytes: wasmBytes.byteLength, codeBytes, dataBytes, embeddedWeights: Boolean(embed), loaderBytes: fs.statSync(loader).size },

@@ -358,8 +358,8 @@ export async function load(options = {}) {
     fail("ARGUMENT", "cannot instantiate the WebAssembly module: " + (e && e.message));
   }
   let wasm = instance.exports;
-  if (!(wasm.memory instanceof WebAssembly.Memory) || ["run", "status", "reset"].some((f) => typeof wasm[f] !== "function")) {
-    fail("ARGUMENT", "the WebAssembly module is not this model's: it lacks the exports memory, run, status and reset");
+  if (!(wasm.memory instanceof WebAssembly.Memory) || ["run", "prepare", "status", "reset"].some((f) => typeof wasm[f] !== "function")) {
+    fail("ARGUMENT", "the WebAssembly module is not this model's: it lacks the exports memory, run, prepare, status and reset");
   }
   guard(() => {
     ensureMemory(wasm.memory, layout.staticBytes, "the weights need");
@@ -400,8 +400,15 @@ export async function load(options = {}) {
         const k = spec.dtype === "bool" ? x.findIndex((v) => v > 1) : -1;
         if (k >= 0) fail("ARGUMENT", "bool input '" + spec.name + "' holds " + x[k] + " at element " + k + " (expected 0 or 1)");
       });
-      const { memory, run, status, reset } = wasm;
+      const { memory, run, prepare, status, reset } = wasm;
       ensureMemory(memory, need, "a batch of " + batch + " needs");
+      if (stale) {
+        // Weights packed for the microkernels: before the first run and after writeParameter.
+        reset();
+        prepare();
+        if (status() !== 0) fail(STATUS[status()] || "INTERNAL", "packing the weights stopped with status " + status());
+        stale = false;
+      }
       const address = (buffer) => layout.staticBytes + linear(buffer.offset, batch);
       values.forEach((x, i) => new Uint8Array(memory.buffer, address(layout.inputs[i]), x.byteLength).set(new Uint8Array(x.buffer, x.byteOffset, x.byteLength)));
       reset();
@@ -449,6 +456,7 @@ export async function load(options = {}) {
     });
 
   let checkNumerics = false;
+  let stale = true;
   const weightNamed = (name) => {
     if (!wasm) fail("ARGUMENT", "the model has been disposed");
     const w = layout.weights.find((x) => x.name === name);
@@ -472,6 +480,7 @@ export async function load(options = {}) {
       const w = weightNamed(name), Typed = ARRAYS[LONG[w.dtype]];
       if (!(data instanceof Typed) || data.length !== elementsOf(w)) fail("SHAPE", "parameter '" + name + "' takes a " + Typed.name + " of " + elementsOf(w) + " elements");
       new Typed(wasm.memory.buffer, w.offset, elementsOf(w)).set(data);
+      stale = true;
     },
     // true: a run whose outputs or parameter updates hold a NaN or infinity fails with TFC_ERR_NUMERICS and updates nothing.
     setCheckNumerics(on) {

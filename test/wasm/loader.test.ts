@@ -241,7 +241,7 @@ describe("model.js: errors", () => {
     const weights = affineModel(W).weights!;
     await rejects(module, () => module.load({ wasm: new Uint8Array([0, 0x61, 0x73, 0x6d, 9]), weights }), "TFC_ERR_ARGUMENT", /^affine: cannot instantiate the WebAssembly module: /);
     const bare = compileWat(`(module (memory (export "memory") 1) (func (export "run") (param i32)))`);
-    await rejects(module, () => module.load({ wasm: bare, weights }), "TFC_ERR_ARGUMENT", "affine: the WebAssembly module is not this model's: it lacks the exports memory, run, status and reset");
+    await rejects(module, () => module.load({ wasm: bare, weights }), "TFC_ERR_ARGUMENT", "affine: the WebAssembly module is not this model's: it lacks the exports memory, run, prepare, status and reset");
   });
 
   test("weights that do not match the model", async () => {

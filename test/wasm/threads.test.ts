@@ -117,7 +117,7 @@ test("the threads module imports a shared memory with a maximum and parallel_for
   const imports = WebAssembly.Module.imports(threadedModule).map((i) => `${i.module}.${i.name}:${i.kind}`);
   assert.ok(imports.includes("env.memory:memory") && imports.includes("env.parallel_for:function"), imports.join(" "));
   const exports = WebAssembly.Module.exports(threadedModule).map((e) => e.name);
-  for (const name of ["run", "run_chunk", "init_weights", "status", "reset"]) assert.ok(exports.includes(name), name);
+  for (const name of ["run", "prepare", "run_chunk", "init_weights", "status", "reset"]) assert.ok(exports.includes(name), name);
   // A shared memory that is too small or unshared is refused: the import is shared with a declared maximum.
   const layout = JSON.parse(fs.readFileSync(threaded.manifest, "utf8")) as { target: { threads: boolean }; files: { worker?: string } };
   assert.equal(layout.target.threads, true);
@@ -145,7 +145,7 @@ test("chunks may run in any order and any split: outlined loops driven by a test
   };
   const memory = new WebAssembly.Memory({ initial: layout.threads.initialPages, maximum: layout.threads.maximumPages, shared: true });
   const launches: number[] = [];
-  let exports: { run(n: number): void; run_chunk(f: number, c: number, lo: number, hi: number): void; init_weights(): void; status(): number };
+  let exports: { run(n: number): void; prepare(): void; run_chunk(f: number, c: number, lo: number, hi: number): void; init_weights(): void; status(): number };
   // Seven uneven chunks, last first: any thread may run any chunk at any time.
   const parallel_for = (f: number, context: number, begin: number, end: number) => {
     launches.push(f);
@@ -171,6 +171,7 @@ test("chunks may run in any order and any split: outlined loops driven by a test
     const at = (o: { constant: number; perBatch: number }) => layout.staticBytes + o.constant + o.perBatch * batch;
     new Float32Array(memory.buffer, at(layout.inputs[0]!.offset), inputs[0]!.data.length).set(inputs[0]!.data as Float32Array);
     launches.length = 0;
+    exports.prepare(); // the packed weights (model.js runs it once; again here, its loops chunked the same way)
     exports.run(batch);
     assert.equal(exports.status(), 0);
     assert.ok(launches.length >= 3, `only ${launches.length} parallel launches`);

@@ -1,0 +1,143 @@
+// Prepacked weights (the `layout` part of the performance work): a GEMM whose B is a parameter the
+// function never updates reads B's panels from a `packed` buffer that the program's prepare
+// launches fill once — before the first call, and again after a parameter is overwritten. Checked
+// here: which products are prepacked (weights of inference and eval functions, never the weights a
+// training step updates); that per-call packing scratch leaves the arena; and, on the native and
+// WebAssembly targets, that predictions equal the interpreter before and after the weights are
+// overwritten (a stale packed copy would keep the old weights' answers).
+// Tolerance: 1e-4 relative, 1e-5 absolute (GEMM sums in a different order than the interpreter).
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { compile } from "../../compiler/driver.js";
+import { loadModelFile } from "../../compiler/frontend/load.js";
+import { buildTrainingProgram } from "../../compiler/train/step.js";
+import { LayersModel } from "../../compiler/api/models.js";
+import { interpret, initialParams, type ParamValues } from "../../ir/interpreter.js";
+import { hostTensor } from "../../ir/tensor.js";
+import { Rng } from "../../ir/initializers.js";
+import type { KProgram } from "../../ir/kernel/kir.js";
+import { lowerFunction } from "../../passes/lower/index.js";
+import { buildNative } from "../../targets/llvm/index.js";
+import { buildWasm } from "../../targets/wasm/index.js";
+import { NativeModel } from "../../runtime/js/native.js";
+import { assertClose, repoRoot } from "../util.js";
+import { modelInputs } from "../models.js";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-prepack-"));
+const MODELS = ["examples/mlp.ts", "examples/mnist-cnn.ts"];
+/** Weights with at least one full column panel at 8 lanes: mlp's two 512-wide dense kernels; the CNN's conv filter (its dense layer has 10 columns). */
+const PACKED_WEIGHTS: Record<string, number> = { "examples/mlp.ts": 2, "examples/mnist-cnn.ts": 1 };
+
+const packed = (p: KProgram) => p.buffers.filter((b) => b.role === "packed");
+
+/** Fresh random values for every parameter (seeded), the same shapes and dtypes. */
+function otherParams(params: ParamValues, seed: number): ParamValues {
+  const rng = new Rng(seed);
+  const out: ParamValues = new Map();
+  for (const [name, t] of params) {
+    const h = hostTensor(t.dtype, t.shape);
+    for (let i = 0; i < h.data.length; i++) h.data[i] = t.dtype === "f32" ? rng.next() * 0.2 - 0.1 : t.data[i]!;
+    out.set(name, h);
+  }
+  return out;
+}
+
+test("inference weights are packed once by prepare launches; the per-call packing scratch leaves the arena", () => {
+  for (const file of MODELS) {
+    const { module } = compile(path.join(repoRoot(), file));
+    const fn = module.functions[0]!;
+    const program = lowerFunction(module, fn, { vectorWidth: 8 });
+    const unpacked = lowerFunction(module, fn, { vectorWidth: 8, prepack: false });
+    assert.equal(packed(program).length, PACKED_WEIGHTS[file], `${file}: packed weights`);
+    assert.equal(program.prepare.length, packed(program).length, `${file}: one prepare launch per packed weight`);
+    for (const l of program.prepare) assert.equal(l.buffers[0]!.role, "param", `${file}: ${l.kernel.name} packs a parameter`);
+    assert.equal(packed(unpacked).length, 0);
+    assert.equal(program.launches.length, unpacked.launches.length, `${file}: the same kernels run per call`);
+    // No per-call launch packs any more: no GEMM takes a writable packing scratch.
+    const scratch = (p: KProgram) => p.launches.flatMap((l) => l.buffers.filter((b) => b.role === "temp" && b.name.endsWith("_bpack")));
+    assert.ok(scratch(unpacked).length > 0, `${file}: without prepacking some GEMM packs per call`);
+    assert.equal(scratch(program).length, 0, `${file}: prepacked GEMMs need no packing scratch`);
+    const at64 = (p: KProgram) => p.arenaBytes.constant + 64 * p.arenaBytes.perBatch;
+    assert.ok(at64(program) < at64(unpacked), `${file}: arena ${at64(program)} < ${at64(unpacked)} bytes at batch 64`);
+  }
+});
+
+test("a training step never prepacks the weights it updates; its eval step packs them", () => {
+  const file = path.join(repoRoot(), "examples/mnist-mlp.ts");
+  const model = loadModelFile(file).exports["default"];
+  assert.ok(model instanceof LayersModel && model.trainingConfig);
+  const program = buildTrainingProgram(model, model.trainingConfig!);
+  const train = lowerFunction(program.module, program.train, { vectorWidth: 8 });
+  const updated = new Set(program.train.resultNames.filter((n) => n.startsWith("@")).map((n) => n.slice(1)));
+  assert.ok(updated.size > 0);
+  for (const l of train.prepare) assert.ok(!updated.has(String(l.buffers[0]!.ref)), `train_step packs ${String(l.buffers[0]!.ref)}, which it updates`);
+  assert.equal(packed(train).length, 0, "every GEMM weight of the MLP's step is trained");
+  const evaluation = lowerFunction(program.module, program.eval, { vectorWidth: 8 });
+  assert.ok(packed(evaluation).length >= 2, "eval_step packs its weights");
+});
+
+for (const file of MODELS) {
+  const name = path.basename(file, ".ts");
+
+  test(`${name}, native: predictions equal the interpreter, also after write_param overwrites every weight`, () => {
+    const { module } = compile(path.join(repoRoot(), file));
+    const fn = module.functions[0]!;
+    const params = initialParams(module);
+    const dir = path.join(tmp, `native-${name}`);
+    const art = buildNative(module, fn, { outDir: dir, params });
+    assert.ok(packed(art.program).length > 0);
+    const m = NativeModel.load(dir, "model", { threads: 2 });
+    try {
+      const check = (values: ParamValues, batch: number, what: string) => {
+        const inputs = modelInputs(file, fn, batch);
+        const [expected] = interpret(module, fn, inputs, values);
+        const [actual] = m.predict(inputs.map((t) => t.data), batch);
+        assertClose(Array.from(actual!), Array.from(expected!.data), 1e-4, 1e-5, `${name} ${what} at batch ${batch}`);
+      };
+      for (const batch of [1, 64]) check(params, batch, "initial weights");
+      const next = otherParams(params, 7);
+      for (const [p, t] of next) m.writeParam(p, t.data);
+      for (const batch of [64, 1]) check(next, batch, "overwritten weights");
+      // One weight alone: the next call repacks it too.
+      const [first] = [...next.keys()].filter((p) => p.endsWith("kernel"));
+      const one = new Map(next);
+      one.set(first!, otherParams(new Map([[first!, next.get(first!)!]]), 11).get(first!)!);
+      m.writeParam(first!, one.get(first!)!.data);
+      check(one, 64, `after overwriting ${first}`);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  test(`${name}, wasm: predictions equal the interpreter, also after writeParameter overwrites every weight`, async () => {
+    const { module } = compile(path.join(repoRoot(), file));
+    const fn = module.functions[0]!;
+    const params = initialParams(module);
+    const dir = path.join(tmp, `wasm-${name}`);
+    const art = buildWasm(module, fn, { outDir: dir, params });
+    assert.ok(packed(art.program).length > 0);
+    const mod = (await import(pathToFileURL(art.loader).href)) as {
+      load(): Promise<{ predictBatch(batch: number, ...inputs: unknown[]): Float32Array; writeParameter(name: string, data: unknown): void; dispose(): void }>;
+    };
+    const m = await mod.load();
+    try {
+      const check = (values: ParamValues, batch: number, what: string) => {
+        const inputs = modelInputs(file, fn, batch);
+        const [expected] = interpret(module, fn, inputs, values);
+        const actual = m.predictBatch(batch, ...inputs.map((t) => t.data));
+        assertClose(Array.from(actual), Array.from(expected!.data), 1e-4, 1e-5, `${name} ${what} at batch ${batch}`);
+      };
+      for (const batch of [1, 64]) check(params, batch, "initial weights");
+      const next = otherParams(params, 8);
+      for (const [p, t] of next) m.writeParameter(p, t.data);
+      for (const batch of [64, 1]) check(next, batch, "overwritten weights");
+    } finally {
+      m.dispose();
+    }
+  });
+}
