@@ -32,6 +32,8 @@ export interface TemplateContext {
   kernelName(suffix?: string): string;
   /** A scratch buffer in the arena, live for this op only. */
   scratch(name: string, elem: KProgramBuffer["elem"], size: KSize): KProgramBuffer;
+  /** A const buffer holding `data` (index tables a kernel reads), baked into the artifact. */
+  constant(label: string, data: Int32Array): KProgramBuffer;
   /** Add a kernel launch over these program buffers (in the kernel's buffer-parameter order). */
   launch(kernel: KFunc, buffers: readonly KProgramBuffer[]): void;
   /**

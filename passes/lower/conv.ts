@@ -102,6 +102,11 @@ function imageGather(win: Window): AGather {
       const pixels = b.add(b.ix(ky, "*", win.dh * win.w), b.ix(kx, "*", win.dw));
       return channel ? b.add(b.ix(pixels, "*", win.c), channel) : pixels;
     },
+    // The same offsets as a table, read once per k by the GEMM's innermost loop.
+    offsets: Int32Array.from({ length: win.kh * win.kw * win.c }, (_, k) => {
+      const tap = Math.floor(k / win.c);
+      return ((Math.floor(tap / win.kw) * win.dh * win.w + (tap % win.kw) * win.dw) * win.c) + (k % win.c);
+    }),
   };
 }
 
@@ -128,6 +133,7 @@ function pooledImageGather(win: Window, ph: number, pw: number): AGather {
       return Array.from({ length: rows }, (_, t) => b.ix(first, "+", (Math.floor(t / pw) * win.sh * win.w + (t % pw) * win.sw) * win.c));
     },
     offset: imageGather(win).offset,
+    offsets: imageGather(win).offsets!,
   };
 }
 

@@ -6,7 +6,7 @@
 // Transposed operands are materialized first; batch dimensions (with broadcasting) loop outside.
 
 import { KBuilder } from "../../ir/kernel/builder.js";
-import { kType, type KBufferParam, type KFunc, type KProgramBuffer, type KSize, type KValue, type KVar } from "../../ir/kernel/kir.js";
+import { INDEX, kType, type KBufferParam, type KFunc, type KProgramBuffer, type KSize, type KValue, type KVar } from "../../ir/kernel/kir.js";
 import { BATCH, formatType, type TensorType } from "../../ir/types.js";
 import { TfcError } from "../../ir/errors.js";
 import { dimValue, dimsProduct, sizeOf, type TemplateContext } from "./context.js";
@@ -104,6 +104,11 @@ export interface AGather {
   /** Bases of rows row, row+1, …, row+rows-1 (one call per micro-tile, so they may share work). */
   rowBases(b: KBuilder, row: KValue, rows: number): KValue[];
   offset(b: KBuilder, k: KValue): KValue;
+  /**
+   * offset(k) for every k when K is static: the kernel then reads it from this table (a const
+   * buffer) — one load per k instead of the tap and channel arithmetic in the innermost loop.
+   */
+  readonly offsets?: Int32Array;
 }
 
 /** What a GEMM kernel does besides C = A·B. */
@@ -133,6 +138,8 @@ export interface GemmKernel {
   readonly kernel: KFunc;
   /** f32 elements of the packing scratch, `a + b·N` (N when K is the batch; 0: no scratch buffer). */
   readonly scratchElements: KSize;
+  /** The gather's offset table, bound after the epilogue operands (GemmOptions.gather.offsets). */
+  readonly offsetTable?: Int32Array;
   /** Prepacked B: the packed buffer's elements and layout key, and the kernel that packs it (emitPackKernel). */
   readonly prepacked?: { readonly elements: number; readonly key: string; readonly kernel: (name: string) => KFunc };
 }
@@ -184,6 +191,7 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, op
   const C = b.buffer("c", "f32", true);
   const P = packing ? b.buffer("bpack", "f32", !prepacked) : undefined;
   const E = (epilogue?.operands ?? []).map((o, k) => ({ ...o, buffer: b.buffer(`e${k}`, o.elem) }));
+  const table = gather?.offsets && !kSymbolic && gather.offsets.length === shape.k ? b.buffer("koffsets", "i32") : undefined;
   const n = b.scalarParam("n");
   const K: KValue = kSymbolic ? n : b.index(shape.k);
   const M = shape.mBatch ? (shape.mFixed === 1 ? n : b.ix(n, "*", shape.mFixed)) : b.index(shape.mFixed);
@@ -237,7 +245,7 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, op
         return o;
       };
       const bv = bSources.map((src, j) => b.load(src.buffer, b.add(src.base, offset(src.stride)), cols[j]!.lanes));
-      const aOffset = gather ? gather.offset(b, k) : k;
+      const aOffset = table ? b.cast(b.load(table, k), INDEX) : gather ? gather.offset(b, k) : k;
       for (let r = 0; r < rows; r++) {
         const aScalar = b.load(A, b.add(aRows[r]!, aOffset));
         const av = anyVector ? b.broadcast(aScalar, w) : aScalar;
@@ -422,11 +430,12 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, op
     else b.if(b.lt(M, b.index(2 * mr)), small, packedPath);
   });
   const packedElements = fullPanels * nb;
+  const offsetTable = table ? { offsetTable: gather!.offsets! } : {};
   if (prepacked) {
     const kernel = (packName: string) => emitPackKernel(packName, shape.k, N, w, bTransposed);
-    return { kernel: b.finish(), scratchElements: { constant: 0, perBatch: 0 }, prepacked: { elements: packedElements * shape.k, key: `panels ${nb}x${shape.k}${bTransposed ? "t" : ""}`, kernel } };
+    return { kernel: b.finish(), scratchElements: { constant: 0, perBatch: 0 }, ...offsetTable, prepacked: { elements: packedElements * shape.k, key: `panels ${nb}x${shape.k}${bTransposed ? "t" : ""}`, kernel } };
   }
-  return { kernel: b.finish(), scratchElements: !packing ? { constant: 0, perBatch: 0 } : kSymbolic ? { constant: 0, perBatch: packedElements } : { constant: packedElements * shape.k, perBatch: 0 } };
+  return { kernel: b.finish(), ...offsetTable, scratchElements: !packing ? { constant: 0, perBatch: 0 } : kSymbolic ? { constant: 0, perBatch: packedElements } : { constant: packedElements * shape.k, perBatch: 0 } };
 }
 
 /**
@@ -486,6 +495,7 @@ export function launchGemm(ctx: TemplateContext, gemm: GemmKernel, a: KProgramBu
   if (pre) buffers.push(ctx.packed(bMatrix, pre.key, pre.elements, () => pre.kernel(ctx.kernelName("pack"))));
   else if (gemm.scratchElements.constant > 0 || gemm.scratchElements.perBatch > 0) buffers.push(ctx.scratch("bpack", "f32", gemm.scratchElements));
   buffers.push(...(ctx.epilogue?.operands ?? []).map((o) => o.buffer));
+  if (gemm.offsetTable) buffers.push(ctx.constant("koffsets", gemm.offsetTable));
   ctx.launch(gemm.kernel, buffers);
 }
 

@@ -335,17 +335,15 @@ class FunctionWriter {
     const ty = llType(t);
     const cmpTy = t.width === 1 ? "i1" : `<${t.width} x i1>`;
     if (t.elem === "f32") {
+      // b > a ? b : a is one x86 maxps/minps (it gives a when either is NaN, so a NaN a wins);
+      // then a NaN b wins too. With b a constant (relu's 0) the NaN test folds away.
       const better = this.t();
       this.emit(`${better} = fcmp ${op === "max" ? "ogt" : "olt"} ${ty} ${b}, ${a}`);
+      const pick = this.t();
+      this.emit(`${pick} = select ${cmpTy} ${better}, ${ty} ${b}, ${ty} ${a}`);
       const bNaN = this.t();
       this.emit(`${bNaN} = fcmp uno ${ty} ${b}, ${b}`);
-      const takeB = this.t();
-      this.emit(`${takeB} = or ${cmpTy} ${better}, ${bNaN}`);
-      const aNaN = this.t();
-      this.emit(`${aNaN} = fcmp uno ${ty} ${a}, ${a}`);
-      const pick = this.t();
-      this.emit(`${pick} = select ${cmpTy} ${aNaN}, ${ty} ${a}, ${ty} ${b}`);
-      this.emit(`${result} = select ${cmpTy} ${takeB}, ${ty} ${pick}, ${ty} ${a}`);
+      this.emit(`${result} = select ${cmpTy} ${bNaN}, ${ty} ${b}, ${ty} ${pick}`);
       return result;
     }
     const c = this.t();
