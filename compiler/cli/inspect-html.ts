@@ -94,6 +94,20 @@ function kernelTable(f: InspectedFunction, modelFile: string, sources: SourceLin
   return `<table class="kernels"><tr><th>#</th><th>kernel</th><th>tensor ops it computes</th><th>buffers</th><th>model-file lines</th></tr>${rows.join("\n")}</table>`;
 }
 
+/** The weights packed once for the GEMM microkernels (the program's prepare launches), if any. */
+function preparedWeights(f: InspectedFunction): string[] {
+  const { prepare } = f.program;
+  if (prepare.length === 0) return [];
+  const rows = prepare.map((l) => {
+    const [source, packed] = [l.buffers[0]!, l.buffers[l.buffers.length - 1]!];
+    return `<tr><td class="mono">${esc(l.kernel.name)}</td><td class="mono">${esc(String(source.ref ?? source.name))}</td><td class="mono">${esc(packed.name)}</td><td>${packed.size.constant * 4} bytes</td></tr>`;
+  });
+  return [
+    `<p class="note">Run once, before the first call and again after a weight is overwritten (not per call): each packs a weight into the panel layout the GEMM microkernel reads.</p>`,
+    `<table class="kernels prepare"><tr><th>prepare kernel</th><th>weight</th><th>packed buffer</th><th>size</th></tr>${rows.join("\n")}</table>`,
+  ];
+}
+
 function signature(f: InspectedFunction): string {
   const { fn } = f;
   const args = fn.args.map((a) => `${a.name}: ${formatType(a.type)}`).join(", ");
@@ -124,6 +138,7 @@ function functionSection(f: InspectedFunction, modelFile: string, sources: Sourc
     `<div class="scroll">${graph}</div>`,
     `<h3>Kernels</h3>`,
     kernelTable(f, modelFile, sources),
+    ...preparedWeights(f),
     `<h3>Memory</h3>`,
     `<p>Temporaries of ${esc(fn.name)} share one arena of <b class="mono arena-formula">${esc(`${f.plan.arena.constant} + ${f.plan.arena.perBatch}·N bytes`)}</b> (N: the batch size); rectangles are temporaries at their offsets for N = 64, spanning the launches they are live in.</p>`,
     ...(f.plan.lifetimes.length === 0

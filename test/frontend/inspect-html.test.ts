@@ -70,6 +70,9 @@ function assertFunctionsShown(html: string, functions: ReturnType<typeof pageAnd
     const rects = [...s.matchAll(/<rect class="temp" data-buffer="([^"]*)"/g)].map((m) => m[1]!);
     assert.deepEqual(rects.sort(), plan.lifetimes.map((l) => esc(l.buffer.name)).sort(), `${name}: one rectangle per temporary`);
     for (const l of plan.lifetimes) assert.ok(s.includes(`<title>${esc(l.buffer.name)}: `), `${name}: tooltip of ${l.buffer.name}`);
+    // Weights packed once: one row per prepare launch naming the weight, none when there are none.
+    assert.equal(s.includes(`<table class="kernels prepare">`), program.prepare.length > 0, `${name}: prepare table iff prepare launches`);
+    for (const l of program.prepare) assert.ok(s.includes(`<tr><td class="mono">${esc(l.kernel.name)}</td><td class="mono">${esc(String(l.buffers[0]!.ref))}</td>`), `${name}: prepare ${l.kernel.name} listed`);
   }
 }
 
