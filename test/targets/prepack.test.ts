@@ -21,6 +21,7 @@ import { interpret, initialParams, type ParamValues } from "../../ir/interpreter
 import { hostTensor } from "../../ir/tensor.js";
 import { Rng } from "../../ir/initializers.js";
 import type { KProgram } from "../../ir/kernel/kir.js";
+import type { Func, Module } from "../../ir/ir.js";
 import { lowerFunction } from "../../passes/lower/index.js";
 import { buildNative } from "../../targets/llvm/index.js";
 import { buildWasm } from "../../targets/wasm/index.js";
@@ -81,61 +82,65 @@ test("a training step never prepacks the weights it updates; its eval step packs
   assert.ok(packed(evaluation).length >= 2, "eval_step packs its weights");
 });
 
+/** A compiled model under test: predict at a batch, overwrite a parameter. */
+interface Compiled {
+  predict(inputs: readonly (Float32Array | Int32Array | Uint8Array)[], batch: number): ArrayLike<number>;
+  write(name: string, data: Float32Array | Int32Array | Uint8Array): void;
+}
+
+/**
+ * Predictions equal the interpreter's with the initial weights, after every weight is overwritten,
+ * and after one weight alone is overwritten again (the next call must repack it too).
+ */
+function checkOverwrites(file: string, module: Module, fn: Func, params: ParamValues, m: Compiled, seed: number): void {
+  const name = path.basename(file, ".ts");
+  const check = (values: ParamValues, batch: number, what: string) => {
+    const inputs = modelInputs(file, fn, batch);
+    const [expected] = interpret(module, fn, inputs, values);
+    assertClose(Array.from(m.predict(inputs.map((t) => t.data), batch)), Array.from(expected!.data), 1e-4, 1e-5, `${name} ${what} at batch ${batch}`);
+  };
+  for (const batch of [1, 64]) check(params, batch, "initial weights");
+  const next = otherParams(params, seed);
+  for (const [p, t] of next) m.write(p, t.data);
+  for (const batch of [64, 1]) check(next, batch, "overwritten weights");
+  const [first] = [...next.keys()].filter((p) => p.endsWith("kernel"));
+  const one = new Map(next);
+  one.set(first!, otherParams(new Map([[first!, next.get(first!)!]]), seed + 1).get(first!)!);
+  m.write(first!, one.get(first!)!.data);
+  check(one, 64, `after overwriting ${first} alone`);
+}
+
+/** A model file's predict function, compiled, with its initial parameters. */
+function compiled(file: string): { module: Module; fn: Func; params: ParamValues } {
+  const { module } = compile(path.join(repoRoot(), file));
+  return { module, fn: module.functions[0]!, params: initialParams(module) };
+}
+
 for (const file of MODELS) {
   const name = path.basename(file, ".ts");
 
-  test(`${name}, native: predictions equal the interpreter, also after write_param overwrites every weight`, () => {
-    const { module } = compile(path.join(repoRoot(), file));
-    const fn = module.functions[0]!;
-    const params = initialParams(module);
+  test(`${name}, native: predictions equal the interpreter, also after write_param overwrites weights`, () => {
+    const { module, fn, params } = compiled(file);
     const dir = path.join(tmp, `native-${name}`);
-    const art = buildNative(module, fn, { outDir: dir, params });
-    assert.ok(packed(art.program).length > 0);
+    assert.ok(packed(buildNative(module, fn, { outDir: dir, params }).program).length > 0);
     const m = NativeModel.load(dir, "model", { threads: 2 });
     try {
-      const check = (values: ParamValues, batch: number, what: string) => {
-        const inputs = modelInputs(file, fn, batch);
-        const [expected] = interpret(module, fn, inputs, values);
-        const [actual] = m.predict(inputs.map((t) => t.data), batch);
-        assertClose(Array.from(actual!), Array.from(expected!.data), 1e-4, 1e-5, `${name} ${what} at batch ${batch}`);
-      };
-      for (const batch of [1, 64]) check(params, batch, "initial weights");
-      const next = otherParams(params, 7);
-      for (const [p, t] of next) m.writeParam(p, t.data);
-      for (const batch of [64, 1]) check(next, batch, "overwritten weights");
-      // One weight alone: the next call repacks it too.
-      const [first] = [...next.keys()].filter((p) => p.endsWith("kernel"));
-      const one = new Map(next);
-      one.set(first!, otherParams(new Map([[first!, next.get(first!)!]]), 11).get(first!)!);
-      m.writeParam(first!, one.get(first!)!.data);
-      check(one, 64, `after overwriting ${first}`);
+      checkOverwrites(file, module, fn, params, { predict: (inputs, batch) => m.predict(inputs, batch)[0]!, write: (p, data) => m.writeParam(p, data) }, 7);
     } finally {
       m.dispose();
     }
   });
 
-  test(`${name}, wasm: predictions equal the interpreter, also after writeParameter overwrites every weight`, async () => {
-    const { module } = compile(path.join(repoRoot(), file));
-    const fn = module.functions[0]!;
-    const params = initialParams(module);
-    const dir = path.join(tmp, `wasm-${name}`);
-    const art = buildWasm(module, fn, { outDir: dir, params });
+  test(`${name}, wasm: predictions equal the interpreter, also after writeParameter overwrites weights`, async () => {
+    const { module, fn, params } = compiled(file);
+    const art = buildWasm(module, fn, { outDir: path.join(tmp, `wasm-${name}`), params });
     assert.ok(packed(art.program).length > 0);
     const mod = (await import(pathToFileURL(art.loader).href)) as {
       load(): Promise<{ predictBatch(batch: number, ...inputs: unknown[]): Float32Array; writeParameter(name: string, data: unknown): void; dispose(): void }>;
     };
     const m = await mod.load();
     try {
-      const check = (values: ParamValues, batch: number, what: string) => {
-        const inputs = modelInputs(file, fn, batch);
-        const [expected] = interpret(module, fn, inputs, values);
-        const actual = m.predictBatch(batch, ...inputs.map((t) => t.data));
-        assertClose(Array.from(actual), Array.from(expected!.data), 1e-4, 1e-5, `${name} ${what} at batch ${batch}`);
-      };
-      for (const batch of [1, 64]) check(params, batch, "initial weights");
-      const next = otherParams(params, 8);
-      for (const [p, t] of next) m.writeParameter(p, t.data);
-      for (const batch of [64, 1]) check(next, batch, "overwritten weights");
+      checkOverwrites(file, module, fn, params, { predict: (inputs, batch) => m.predictBatch(batch, ...inputs), write: (p, data) => m.writeParameter(p, data) }, 9);
     } finally {
       m.dispose();
     }
