@@ -48,6 +48,19 @@ export const CANONICALIZATION_RULES: readonly Rule[] = [
       return buildBefore(fn, ctx, op, (b) => b.op("transpose", [x], { perm: composed }));
     },
   },
+  {
+    op: "matmul",
+    math: "matmul(transpose(a, …, n−1, n−2), b) → matmul(a, b) with transpose_a flipped; likewise b (the GEMM reads the transposed operand in place)",
+    rewrite: (op, fn, ctx) => {
+      const swapped = (v: Value): Value | undefined => (v.def?.name === "transpose" && isLastTwoSwap(perm(v.def)) ? v.def.operands[0] : undefined);
+      const [a, b] = op.operands as [Value, Value];
+      const [xa, xb] = [swapped(a), swapped(b)];
+      if (!xa && !xb) return undefined;
+      const ta = op.attrs["transpose_a"] === true;
+      const tb = op.attrs["transpose_b"] === true;
+      return buildBefore(fn, ctx, op, (bb) => bb.op("matmul", [xa ?? a, xb ?? b], { transpose_a: xa ? !ta : ta, transpose_b: xb ? !tb : tb }));
+    },
+  },
 ];
 
 export const canonicalize = definePass({
@@ -96,6 +109,12 @@ function sameTypeAsResult(op: Op): Value | undefined {
 
 function perm(op: Op): readonly number[] {
   return op.attrs["perm"] as readonly number[];
+}
+
+/** [0, 1, …, n−3, n−1, n−2]: a matrix transpose of each of the leading dimensions' matrices. */
+function isLastTwoSwap(p: readonly number[]): boolean {
+  const n = p.length;
+  return n >= 2 && p[n - 1] === n - 2 && p[n - 2] === n - 1 && p.slice(0, -2).every((d, i) => d === i);
 }
 
 function isIdentityPerm(p: readonly number[]): boolean {
