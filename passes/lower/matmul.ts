@@ -3,7 +3,11 @@
 // each tile walks K in blocks of KC (so its slice of B stays in L1) and computes MR×(NV·w)
 // micro-tiles with MR·NV vector accumulators: one broadcast of A and NV vector loads of B feed
 // MR·NV fused multiply-adds per k. Edges use narrower micro-tiles, never scalar-only loops.
-// Transposed operands are materialized first; batch dimensions (with broadcasting) loop outside.
+// A rank-2 Bᵀ is read through the packing loop and a rank-2 Aᵀ through a gather; other transposed
+// operands are materialized first; batch dimensions (with broadcasting) loop outside. Weights
+// are packed once by prepare launches (GemmOptions.prepacked). Narrow products (fewer columns
+// than a panel: classifier heads) of a weight or of a given Bᵀ run as dot products along K
+// instead (emitDotGemmKernel), over Bᵀ as given or packed once.
 
 import { KBuilder } from "../../ir/kernel/builder.js";
 import { INDEX, kType, type KBufferParam, type KFunc, type KProgramBuffer, type KSize, type KValue, type KVar } from "../../ir/kernel/kir.js";
@@ -36,6 +40,13 @@ interface KBlock {
   readonly first: KValue | true;
   readonly last: KValue | true;
 }
+
+/**
+ * The widest panel of any target (8 lanes × 2 vectors). Decisions that add buffers — packing,
+ * prepacking, the narrow dot-product path — and those buffers' sizes depend on the shape and this,
+ * never on the vector width: the CPU variants of one build (AVX2, baseline) share a buffer layout.
+ */
+const LAYOUT_PANEL = 16;
 
 /** Panels per block of a matrix-vector product: one row of 4·NV vector accumulators. */
 const GEMV_PANELS = 4;
@@ -182,8 +193,9 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, op
   const fullPanels = Math.floor(N / nb);
   const panels = Math.ceil(N / nb);
   // Packed once outside the call, packing is free: every product with a full panel reads packed slabs.
-  const prepacked = opts.prepacked === true && !kSymbolic && !batch && fullPanels >= 1;
-  const packing = prepacked || (bTransposed ? fullPanels >= 1 : fullPanels >= 2 && (kSymbolic || shape.k >= 8));
+  // (fullPanels ≥ 1 holds whenever N ≥ LAYOUT_PANEL; it matters only under TFC_GEMM_BLOCKING.)
+  const prepacked = opts.prepacked === true && !kSymbolic && !batch && N >= LAYOUT_PANEL && fullPanels >= 1;
+  const packing = prepacked || (fullPanels >= 1 && (bTransposed ? N >= LAYOUT_PANEL : N >= 2 * LAYOUT_PANEL && (kSymbolic || shape.k >= 8)));
   if (bTransposed && (batch || pool)) throw new TfcError("TFC6011", "internal: a GEMM reading Bᵀ takes no batch or pooling");
   const b = new KBuilder(name);
   const A = b.buffer("a", "f32");
@@ -429,7 +441,8 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, op
     if (bTransposed) packedPath();
     else b.if(b.lt(M, b.index(2 * mr)), small, packedPath);
   });
-  const packedElements = fullPanels * nb;
+  // Room for all N columns (the full panels use fullPanels·NB of them): the same at every width.
+  const packedElements = N;
   const offsetTable = table ? { offsetTable: gather!.offsets! } : {};
   if (prepacked) {
     const kernel = (packName: string) => emitPackKernel(packName, shape.k, N, w, bTransposed);
@@ -534,6 +547,13 @@ export function lowerMatmul(ctx: TemplateContext): void {
     const gather: AGather | undefined = aTransposed
       ? { rowBases: (b, row, rows) => Array.from({ length: rows }, (_, r) => (r === 0 ? row : b.ix(row, "+", r))), offset: (b, k) => b.ix(k, "*", aRows) }
       : undefined;
+    if (narrowProduct(shape) && !gather && (bTransposed || ctx.stable(bBuf))) {
+      // Few columns (a classifier head): dot products along K, B read as Bᵀ (given so, or packed once).
+      const epilogue = gemmEpilogue(ctx);
+      const bt = bTransposed ? bBuf : ctx.packed(bBuf, "transposed", K * N, () => emitTransposePackKernel(ctx.kernelName("pack"), K, N));
+      ctx.launch(emitDotGemmKernel(ctx.kernelName(), shape, ctx.width, epilogue), [aBuf, bt, ctx.out, ...(ctx.epilogue?.operands ?? []).map((o) => o.buffer)]);
+      return;
+    }
     const opts: GemmOptions = { epilogue: gemmEpilogue(ctx), bTransposed, prepacked: ctx.stable(bBuf), ...(gather ? { gather } : {}) };
     launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width, opts), aBuf, bBuf, ctx.out);
     return;
@@ -552,6 +572,91 @@ export function lowerMatmul(ctx: TemplateContext): void {
   };
   const shape: GemmShape = { mFixed: out[out.length - 2]!, mBatch: false, k: K, n: N };
   launchGemm(ctx, emitGemmKernel(ctx.kernelName(), shape, ctx.width, { batch: { aStride: strideOf(aType), bStride: strideOf(bType), dims } }), aBuf, bBuf, ctx.out);
+}
+
+/** Rows × columns of a dot-product tile: R·J accumulators + R vectors of A + 1 of Bᵀ ≤ 16 registers. */
+const DOT_ROWS = 3;
+const DOT_COLUMNS = 4;
+
+/**
+ * Whether a product is narrow enough for emitDotGemmKernel: fewer columns than the widest GEMM
+ * panel (the GEMM would run them as single columns), K static and long enough to vectorize along.
+ */
+export function narrowProduct(shape: GemmShape): boolean {
+  return shape.k !== BATCH && shape.n < LAYOUT_PANEL && shape.k >= 2 * LAYOUT_PANEL;
+}
+
+/**
+ * C = A·B for few columns N, vectorized along K instead of N: `name(a, bt, c[, e…], n)` reads B
+ * as Bᵀ (N×K, rows contiguous along k). Tiles of DOT_ROWS rows × DOT_COLUMNS columns keep one
+ * vector accumulator per (row, column) over all of K, then reduce it across lanes; A's rows and
+ * Bᵀ's rows stream in order. Rows are shared out in parallel; the epilogue applies per element.
+ */
+export function emitDotGemmKernel(name: string, shape: GemmShape, width: number, epilogue?: KernelEpilogue): KFunc {
+  const w = Math.max(1, width);
+  const K = shape.k;
+  const N = shape.n;
+  const b = new KBuilder(name);
+  const A = b.buffer("a", "f32");
+  const BT = b.buffer("bt", "f32");
+  const C = b.buffer("c", "f32", true);
+  const E = (epilogue?.operands ?? []).map((o, k) => ({ ...o, buffer: b.buffer(`e${k}`, o.elem) }));
+  const n = b.scalarParam("n");
+  const M = shape.mBatch ? (shape.mFixed === 1 ? n : b.ix(n, "*", shape.mFixed)) : b.index(shape.mFixed);
+  const kVector = Math.floor(K / w) * w;
+
+  /** Rows row..row+rows-1, every column: per column chunk, vector dot products then the scalar tail. */
+  const tile = (row: KValue, rows: number): void => {
+    const aBase = Array.from({ length: rows }, (_, r) => b.ix(r === 0 ? row : b.ix(row, "+", r), "*", K));
+    for (let c0 = 0; c0 < N; c0 += DOT_COLUMNS) {
+      const cols = Math.min(DOT_COLUMNS, N - c0);
+      const zero = () => (w > 1 ? b.broadcast(b.f32(0), w) : b.f32(0));
+      const accs = Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, j) => b.var(zero(), `acc${r}_${j}`)));
+      b.for(0, kVector, { step: w, name: "k" }, (k) => {
+        const av = aBase.map((base) => b.load(A, b.add(base, k), w));
+        for (let j = 0; j < cols; j++) {
+          const bv = b.load(BT, b.add(b.index((c0 + j) * K), k), w);
+          for (let r = 0; r < rows; r++) b.set(accs[r]![j]!, b.fma(av[r]!, bv, b.get(accs[r]![j]!)));
+        }
+      });
+      const sums = accs.map((row) => row.map((acc) => b.var(b.reduce("add", b.get(acc)), "sum")));
+      if (kVector < K) {
+        b.for(kVector, K, { name: "kt" }, (k) => {
+          const as = aBase.map((base) => b.load(A, b.add(base, k)));
+          for (let j = 0; j < cols; j++) {
+            const bs = b.load(BT, b.add(b.index((c0 + j) * K), k));
+            for (let r = 0; r < rows; r++) b.set(sums[r]![j]!, b.fma(as[r]!, bs, b.get(sums[r]![j]!)));
+          }
+        });
+      }
+      for (let r = 0; r < rows; r++) {
+        const rowIndex = r === 0 ? row : b.ix(row, "+", r);
+        for (let j = 0; j < cols; j++) {
+          const col = c0 + j;
+          let value = b.get(sums[r]![j]!);
+          if (epilogue) {
+            const loads = E.map((o) => b.load(o.buffer, b.add(o.rowStride === 0 ? b.index(0) : b.ix(rowIndex, "*", o.rowStride), b.index(o.colStride === 0 ? 0 : col))));
+            value = emitSExpr(b, epilogue.expr, [value, ...loads], 1);
+          }
+          b.store(C, b.add(b.ix(rowIndex, "*", N), b.index(col)), value);
+        }
+      }
+    }
+  };
+  const tiles = b.ix(M, "/", DOT_ROWS);
+  b.for(0, tiles, { parallel: true, name: "tile" }, (t) => tile(b.ix(t, "*", DOT_ROWS), DOT_ROWS));
+  // The last M mod DOT_ROWS rows one at a time.
+  b.for(b.ix(tiles, "*", DOT_ROWS), M, { name: "row" }, (row) => tile(row, 1));
+  return b.finish();
+}
+
+/** The kernel `name(b, bt)` writing B (K×N) transposed, once (a prepare launch for emitDotGemmKernel). */
+export function emitTransposePackKernel(name: string, k: number, n: number): KFunc {
+  const b = new KBuilder(name);
+  const B = b.buffer("b", "f32");
+  const BT = b.buffer("bt", "f32", true);
+  b.for(0, n, { parallel: true, name: "j" }, (j) => b.for(0, k, { name: "k" }, (kk) => b.store(BT, b.add(b.ix(j, "*", k), kk), b.load(B, b.add(b.ix(kk, "*", n), j)))));
+  return b.finish();
 }
 
 /** i32 matmul (rank 2): a plain triple loop; there is no vector integer FMA to block for. */

@@ -60,6 +60,9 @@ void* tfc_aligned_alloc(size_t bytes) {
 void tfc_aligned_free(void* ptr) { free(ptr); }
 
 int tfc_cpu_has_avx2_fma(void) {
+  /* TFC_CPU=baseline runs the portable build's baseline variant on any CPU (for testing it). */
+  const char* cpu = getenv("TFC_CPU");
+  if (cpu && strcmp(cpu, "baseline") == 0) return 0;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

@@ -86,7 +86,8 @@ void tfc_fail(tfc_exec* ex, int32_t code);
 void* tfc_aligned_alloc(size_t bytes);
 void tfc_aligned_free(void* ptr);
 
-/* 1 on x86-64 CPUs with AVX2 and FMA (what kernels compiled for x86-64-v3 need), else 0. */
+/* 1 on x86-64 CPUs with AVX2 and FMA (what kernels compiled for x86-64-v3 need), else 0;
+ * 0 when the environment variable TFC_CPU is "baseline" (runs the portable fallback anywhere). */
 int tfc_cpu_has_avx2_fma(void);
 
 /* ---- Weights files --------------------------------------------------------------------------- */

@@ -122,7 +122,9 @@ export function buildNative(module: Module, fn: Func, opts: NativeOptions): Nati
     let layout: KProgram | undefined;
     for (const v of variants) {
       const program = lowerFunction(module, fn, { vectorWidth: v.width });
-      if (layout && layout.buffers.map((b) => b.name).join() !== program.buffers.map((b) => b.name).join()) {
+      // The C wrapper binds one layout for every variant: names, roles, sizes and arena offsets must agree.
+      const layoutOf = (p: KProgram) => JSON.stringify([p.arenaBytes, p.buffers.map((b) => [b.name, b.role, b.size, b.offset ?? null])]);
+      if (layout && layoutOf(layout) !== layoutOf(program)) {
         throw new TfcError("TFC6005", "internal: CPU variants lowered to different buffer layouts");
       }
       layout ??= program;

@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseModule } from "../../ir/parser.js";
-import { interpret } from "../../ir/interpreter.js";
+import { interpret, initialParams } from "../../ir/interpreter.js";
 import { hostTensor, type HostTensor } from "../../ir/tensor.js";
 import { Rng } from "../../ir/initializers.js";
 import { concretize } from "../../ir/types.js";
@@ -115,6 +115,30 @@ const CASES: Case[] = [
     kernels: [2, 1],
   },
   {
+    name: "narrow matmul with transpose_b (N = 10: dot products along K read Bᵀ in place, K = 37 leaves a scalar tail) with bias and relu",
+    ir: `func @f(%x: f32[?,37], %w: f32[10,37], %b: f32[10]) -> (f32[?,10]) {
+  %0 = matmul %x, %w {transpose_a=false, transpose_b=true} : f32[?,10]
+  %1 = add %0, %b : f32[?,10]
+  %2 = relu %1 : f32[?,10]
+  return %2
+}`,
+    kernels: [3, 1],
+  },
+  {
+    name: "narrow matmul of a weight parameter (N = 3: Bᵀ packed once by a prepare launch), bias parameter and a per-element operand",
+    ir: `param @w : f32[50,3] = glorot_uniform {seed=3}
+param @b : f32[3] = constant {value=0.25}
+func @f(%x: f32[?,50], %r: f32[?,3]) -> (f32[?,3]) {
+  %w = param {dtype=f32, name="w", shape=[50, 3]} : f32[50,3]
+  %b = param {dtype=f32, name="b", shape=[3]} : f32[3]
+  %0 = matmul %x, %w {transpose_a=false, transpose_b=false} : f32[?,3]
+  %1 = add %0, %b : f32[?,3]
+  %2 = mul %1, %r : f32[?,3]
+  return %2
+}`,
+    kernels: [3, 1],
+  },
+  {
     name: "matmul with a per-row operand (column stride 0) and a scalar",
     ir: `func @f(%x: f32[?,16], %w: f32[16,48], %s: f32[?,1], %c: f32[]) -> (f32[?,48]) {
   %0 = matmul %x, %w {transpose_a=false, transpose_b=false} : f32[?,48]
@@ -201,13 +225,15 @@ for (const c of CASES) {
     for (const width of [4, 8]) {
       const { module, fn, program } = lowered(c, true, width);
       assert.equal(program.launches.length, c.kernels[1], "kernels with fusion");
+      if (c.name.startsWith("narrow")) assert.ok(program.launches.some((l) => l.kernel.buffers().some((p) => p.name === "bt")), "a narrow product runs as dot products over Bᵀ");
       verifyKProgram(program);
       const text = printKProgram(program);
       assert.equal(printKProgram(parseKProgram(text, "fused.kir")), text, "print/parse round trip");
       for (const batch of [1, 3, 5, 10, 17]) { // remainders of 1 to 5 rows after whole micro-tiles, direct and packed
         const inputs = inputsFor(module, batch, 7 * batch + width);
         const expected = interpret(module, fn, inputs);
-        const actual = interpretKProgram(program, inputs.map((t) => t.data as Float32Array), new Map(), batch);
+        const params = new Map([...initialParams(module)].map(([name, t]) => [name, t.data]));
+        const actual = interpretKProgram(program, inputs.map((t) => t.data as Float32Array), params, batch);
         expected.forEach((e, i) => assertClose(Array.from(actual[i]!), Array.from(e.data), 1e-5, c.atol ?? 1e-6, `output ${i}, width ${width}, batch ${batch}`));
       }
     }

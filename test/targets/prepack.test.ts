@@ -28,11 +28,16 @@ import { buildWasm } from "../../targets/wasm/index.js";
 import { NativeModel } from "../../runtime/js/native.js";
 import { assertClose, repoRoot } from "../util.js";
 import { modelInputs } from "../models.js";
+import { parseModule } from "../../ir/parser.js";
+import { runPipeline } from "../../passes/manager.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tfc-prepack-"));
 const MODELS = ["examples/mlp.ts", "examples/mnist-cnn.ts"];
-/** Weights with at least one full column panel at 8 lanes: mlp's two 512-wide dense kernels; the CNN's conv filter (its dense layer has 10 columns). */
-const PACKED_WEIGHTS: Record<string, number> = { "examples/mlp.ts": 2, "examples/mnist-cnn.ts": 1 };
+/**
+ * Packed weights at 8 lanes: GEMM panels of mlp's two 512-wide dense kernels and of the CNN's conv
+ * filter, and each model's 10-column classifier kernel transposed for the dot-product kernel.
+ */
+const PACKED_WEIGHTS: Record<string, number> = { "examples/mlp.ts": 3, "examples/mnist-cnn.ts": 2 };
 
 const packed = (p: KProgram) => p.buffers.filter((b) => b.role === "packed");
 
@@ -146,3 +151,45 @@ for (const file of MODELS) {
     }
   });
 }
+
+// The portable build links an AVX2 variant (8 lanes) and a baseline one (4 lanes) behind one C
+// wrapper, so both must lower to the same buffers, sizes and arena offsets: packing decisions and
+// packed sizes depend on the shape only. Shapes where 8- and 4-lane panels differ: N = 13 (narrow:
+// dot products over a packed Bᵀ), 24 (one 16-wide panel, two 12-wide), 37 (partial panels), with
+// weights as parameters (packed once) and as arguments (packed per call). TFC_CPU=baseline makes
+// the wrapper pick the baseline variant on this CPU.
+test("the portable build's AVX2 and baseline variants share one layout and both equal the interpreter", () => {
+  const ir = `param @w13 : f32[40,13] = glorot_uniform {seed=1}
+param @w37 : f32[40,37] = glorot_uniform {seed=2}
+func @f(%x: f32[?,40], %v: f32[40,24], %u: f32[37,40]) -> (f32[?,13], f32[?,37], f32[?,24], f32[?,37]) {
+  %w13 = param {dtype=f32, name="w13", shape=[40, 13]} : f32[40,13]
+  %w37 = param {dtype=f32, name="w37", shape=[40, 37]} : f32[40,37]
+  %0 = matmul %x, %w13 {transpose_a=false, transpose_b=false} : f32[?,13]
+  %1 = matmul %x, %w37 {transpose_a=false, transpose_b=false} : f32[?,37]
+  %2 = matmul %x, %v {transpose_a=false, transpose_b=false} : f32[?,24]
+  %3 = matmul %x, %u {transpose_a=false, transpose_b=true} : f32[?,37]
+  return %0, %1, %2, %3
+}`;
+  const module = parseModule(ir, "variants.tfir");
+  runPipeline(module, "inference");
+  const fn = module.functions[0]!;
+  const params = initialParams(module);
+  const dir = path.join(tmp, "variants");
+  const art = buildNative(module, fn, { outDir: dir, params });
+  assert.ok(packed(art.program).length >= 2, "w13 (transposed) and w37 (panels) are packed");
+  for (const cpu of ["", "baseline"]) {
+    process.env["TFC_CPU"] = cpu;
+    const m = NativeModel.load(dir, "model", { threads: 2 });
+    try {
+      for (const batch of [1, 5, 64]) {
+        const inputs = modelInputs("variants", fn, batch, batch + 3);
+        const expected = interpret(module, fn, inputs, params);
+        const actual = m.predict(inputs.map((t) => t.data), batch);
+        expected.forEach((e, i) => assertClose(Array.from(actual[i]!), Array.from(e.data), 1e-4, 1e-5, `${cpu || "AVX2"} variant, output ${i}, batch ${batch}`));
+      }
+    } finally {
+      m.dispose();
+      delete process.env["TFC_CPU"];
+    }
+  }
+});
