@@ -32,6 +32,8 @@ export interface MemoryPlan {
 }
 
 const ALIGN = 64;
+/** Bytes per element as planned: f32 and i32, and bool (one byte in memory) padded here alike. */
+const ELEM_BYTES = 4;
 const align = (x: number): number => Math.ceil(x / ALIGN) * ALIGN;
 const add = (x: KSize, y: KSize): KSize => ({ constant: x.constant + y.constant, perBatch: x.perBatch + y.perBatch });
 /** x ≤ y for every N ≥ 1: at N = 1 and in slope. */
@@ -40,8 +42,7 @@ const upperBound = (x: KSize, y: KSize): KSize => ({ constant: Math.max(x.consta
 
 /** Bytes of a buffer, each term rounded up to 64 so that every offset stays 64-byte aligned. */
 function bufferBytes(b: KProgramBuffer): KSize {
-  const elem = 4; // f32, i32, and bool stored as one byte but padded here alike
-  return { constant: align(b.size.constant * elem), perBatch: align(b.size.perBatch * elem) };
+  return { constant: align(b.size.constant * ELEM_BYTES), perBatch: align(b.size.perBatch * ELEM_BYTES) };
 }
 
 /** Plan the program's temporaries in place (their `offset`, the program's `arenaBytes`) and return the plan. */
@@ -89,6 +90,11 @@ export function planMemory(program: KProgram): MemoryPlan {
   program.arenaBytes = arena;
   const lifetimes = temps.map((b) => ({ buffer: b, first: first.get(b)!, last: last.get(b)!, bytes: bytes.get(b)!, offset: b.offset! }));
   return { arena, lifetimes, launches: program.launches.length };
+}
+
+/** Bytes of the program's packed weights (kept beside the parameters, outside the arena). */
+export function packedBytes(program: KProgram): number {
+  return program.buffers.filter((b) => b.role === "packed").reduce((n, b) => n + b.size.constant * ELEM_BYTES, 0);
 }
 
 /** Bytes of temporaries live during each launch at a batch size: the least any arena could be is their maximum. */

@@ -10,7 +10,7 @@ import { TfcError } from "../../ir/errors.js";
 import { formatType, numElements } from "../../ir/types.js";
 import type { KProgram, KSize } from "../../ir/kernel/kir.js";
 import { lowerFunction } from "../../passes/lower/index.js";
-import { bytesAt, liveBytes, planMemory, type MemoryPlan } from "../../passes/plan-memory.js";
+import { bytesAt, liveBytes, packedBytes, planMemory, type MemoryPlan } from "../../passes/plan-memory.js";
 
 /** The batch size `tfc inspect` reports memory at (the typical training batch). */
 export const INSPECT_BATCH = 64;
@@ -102,7 +102,7 @@ export function inspectText(result: CompileResult, inspection: Inspection = insp
     lines.push(`  ${countOf(f.program.launches.length, "kernel")}; ${arenaSummary(f)}`);
     const packed = f.program.buffers.filter((b) => b.role === "packed");
     if (packed.length) {
-      const bytes = packed.reduce((n, b) => n + b.size.constant * 4, 0);
+      const bytes = packedBytes(f.program);
       lines.push(`  ${countOf(packed.length, "weight")} packed once for the GEMM microkernels (prepare launches): ${bytes} bytes (${formatBytes(bytes)}), kept beside the weights`);
     }
   }

@@ -121,6 +121,7 @@ function pixelOffset(b: KBuilder, win: Window, image: KValue, oy: KValue, ox: KV
  * conv outputs are consecutive rows of one micro-tile.
  */
 function pooledImageGather(win: Window, ph: number, pw: number): AGather {
+  const taps = imageGather(win); // the same offset of each k as an unpooled conv
   const across = Math.floor(win.ow / pw);
   const perImage = Math.floor(win.oh / ph) * across;
   return {
@@ -132,8 +133,8 @@ function pooledImageGather(win: Window, ph: number, pw: number): AGather {
       const first = pixelOffset(b, win, image, b.ix(b.ix(within, "/", across), "*", ph), b.ix(b.ix(within, "%", across), "*", pw));
       return Array.from({ length: rows }, (_, t) => b.ix(first, "+", (Math.floor(t / pw) * win.sh * win.w + (t % pw) * win.sw) * win.c));
     },
-    offset: imageGather(win).offset,
-    offsets: imageGather(win).offsets!,
+    offset: taps.offset,
+    offsets: taps.offsets!,
   };
 }
 

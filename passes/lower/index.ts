@@ -138,7 +138,7 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
   const prepare: KLaunch[] = [];
   const updated = new Set(fn.resultNames.map(updatedParam).filter((p): p is string => p !== undefined));
   let nextTemp = 0;
-  let tables = 0; // const buffers made by templates (index tables), named apart from the ops' constants
+  let tables = 0; // const buffers made by templates (index tables: `koffsets0`), named apart from the ops' constants (`c0`)
   const names = new Map<string, number>();
 
   const addBuffer = (buf: KProgramBuffer): KProgramBuffer => {
@@ -298,7 +298,7 @@ export function lowerFunction(module: Module, fn: Func, opts: LowerOptions): KPr
         return `${key}_${k}`;
       },
       scratch: (label, elem, size) => temp(label, elem, size),
-      constant: (label, data) => addBuffer({ name: `c${constBuffers.size + tables++}_${label}`, elem: "i32", size: { constant: data.length, perBatch: 0 }, role: "const", data }),
+      constant: (label, data) => addBuffer({ name: `${label}${tables++}`, elem: "i32", size: { constant: data.length, perBatch: 0 }, role: "const", data }),
       launch: (kernel, bufs) => {
         kernels.push(kernel);
         launches.push({ kernel, buffers: [...bufs], ops: current });

@@ -219,16 +219,7 @@ export function emitGemmKernel(name: string, shape: GemmShape, width: number, op
   /** A panel's columns in micro-tiles: nv vectors. */
   const panelColumns: Column[] = Array.from({ length: nv }, (_, v) => ({ offset: v * w, lanes: w }));
 
-  /** The epilogue applied to `value`, the finished C elements at (row, col..col+lanes). */
-  const applyEpilogue = (value: KValue, row: KValue, col: KValue, lanes: number): KValue => {
-    const loads = E.map((o) => {
-      const at = b.add(o.rowStride === 0 ? b.index(0) : b.ix(row, "*", o.rowStride), o.colStride === 0 ? b.index(0) : col);
-      if (o.colStride === 1) return b.load(o.buffer, at, lanes);
-      const one = b.load(o.buffer, at);
-      return lanes > 1 ? b.broadcast(one, lanes) : one;
-    });
-    return emitSExpr(b, epilogue!.expr, [value, ...loads], lanes);
-  };
+  const applyEpilogue = (value: KValue, row: KValue, col: KValue, lanes: number): KValue => epilogueValue(b, epilogue!, E, value, row, col, lanes);
 
   /**
    * One micro-tile: `rows` rows from `row`, and the columns `cols` (offsets from `col`: vectors of
@@ -486,6 +477,20 @@ export function emitPackKernel(name: string, k: number, n: number, width: number
   return b.finish();
 }
 
+/**
+ * The epilogue applied to `value`, finished C elements at (row, col..col+lanes), reading each
+ * operand (its kernel buffer in `operands`) at its row and column strides.
+ */
+function epilogueValue(b: KBuilder, epilogue: KernelEpilogue, operands: readonly (EpilogueOperand & { buffer: KBufferParam })[], value: KValue, row: KValue, col: KValue, lanes: number): KValue {
+  const loads = operands.map((o) => {
+    const at = b.add(o.rowStride === 0 ? b.index(0) : b.ix(row, "*", o.rowStride), o.colStride === 0 ? b.index(0) : col);
+    if (o.colStride === 1) return b.load(o.buffer, at, lanes);
+    const one = b.load(o.buffer, at);
+    return lanes > 1 ? b.broadcast(one, lanes) : one;
+  });
+  return emitSExpr(b, epilogue.expr, [value, ...loads], lanes);
+}
+
 /** The context's fused epilogue in the form the GEMM kernel reads it (rows: every dimension but the last). */
 export function gemmEpilogue(ctx: TemplateContext): KernelEpilogue | undefined {
   const e = ctx.epilogue;
@@ -549,9 +554,8 @@ export function lowerMatmul(ctx: TemplateContext): void {
       : undefined;
     if (narrowProduct(shape) && !gather && (bTransposed || ctx.stable(bBuf))) {
       // Few columns (a classifier head): dot products along K, B read as Bᵀ (given so, or packed once).
-      const epilogue = gemmEpilogue(ctx);
       const bt = bTransposed ? bBuf : ctx.packed(bBuf, "transposed", K * N, () => emitTransposePackKernel(ctx.kernelName("pack"), K, N));
-      ctx.launch(emitDotGemmKernel(ctx.kernelName(), shape, ctx.width, epilogue), [aBuf, bt, ctx.out, ...(ctx.epilogue?.operands ?? []).map((o) => o.buffer)]);
+      launchGemm(ctx, { kernel: emitDotGemmKernel(ctx.kernelName(), shape, ctx.width, gemmEpilogue(ctx)), scratchElements: { constant: 0, perBatch: 0 } }, aBuf, bt, ctx.out);
       return;
     }
     const opts: GemmOptions = { epilogue: gemmEpilogue(ctx), bTransposed, prepacked: ctx.stable(bBuf), ...(gather ? { gather } : {}) };
@@ -632,13 +636,9 @@ export function emitDotGemmKernel(name: string, shape: GemmShape, width: number,
       for (let r = 0; r < rows; r++) {
         const rowIndex = r === 0 ? row : b.ix(row, "+", r);
         for (let j = 0; j < cols; j++) {
-          const col = c0 + j;
-          let value = b.get(sums[r]![j]!);
-          if (epilogue) {
-            const loads = E.map((o) => b.load(o.buffer, b.add(o.rowStride === 0 ? b.index(0) : b.ix(rowIndex, "*", o.rowStride), b.index(o.colStride === 0 ? 0 : col))));
-            value = emitSExpr(b, epilogue.expr, [value, ...loads], 1);
-          }
-          b.store(C, b.add(b.ix(rowIndex, "*", N), b.index(col)), value);
+          const col = b.index(c0 + j);
+          const sum = b.get(sums[r]![j]!);
+          b.store(C, b.add(b.ix(rowIndex, "*", N), col), epilogue ? epilogueValue(b, epilogue, E, sum, rowIndex, col, 1) : sum);
         }
       }
     }

@@ -14,6 +14,7 @@ import { initialParams, type ParamValues } from "../../ir/interpreter.js";
 import { BATCH } from "../../ir/types.js";
 import type { KProgram, KProgramBuffer } from "../../ir/kernel/kir.js";
 import { expandForLowering, lowerFunction } from "../../passes/lower/index.js";
+import { packedBytes } from "../../passes/plan-memory.js";
 import { encodeWeights, type NamedTensor } from "../common/weights.js";
 import { emitProgram } from "./emit.js";
 import { findToolchain, hostCpu, run, type Toolchain } from "./toolchain.js";
@@ -188,7 +189,7 @@ function manifestOf(name: string, module: Module, fn: Func, program: KProgram, v
       arenaFormula: `${program.arenaBytes.constant} + ${program.arenaBytes.perBatch}·batch bytes`,
       weightBytes,
       // Weights packed into GEMM panels once (prepare launches), held next to the weights.
-      packedBytes: program.buffers.filter((b) => b.role === "packed").reduce((n, b) => n + b.size.constant * 4, 0),
+      packedBytes: packedBytes(program),
     },
     kernels: program.kernels.length,
     files: { header: `${name}.h`, shared: `lib${name}.so`, static: `lib${name}.a`, weights: `${name}.weights`, runtimeHeader: "tfc_runtime.h" },

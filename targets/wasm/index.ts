@@ -11,6 +11,7 @@ import { initialParams, type ParamValues } from "../../ir/interpreter.js";
 import { BATCH } from "../../ir/types.js";
 import type { KProgram, KProgramBuffer } from "../../ir/kernel/kir.js";
 import { expandForLowering, lowerFunction } from "../../passes/lower/index.js";
+import { packedBytes } from "../../passes/plan-memory.js";
 import { encodeWeights, type NamedTensor } from "../common/weights.js";
 import { splitResults, weightName } from "../llvm/cwrapper.js";
 import { emitWasm, optimizeAndEmit, type WasmLayoutPlan, type WasmThreadsInfo } from "./emit.js";
@@ -164,7 +165,7 @@ export function buildWasm(module: Module, fn: Func, opts: WasmOptions): WasmArti
           arenaBytes: program.arenaBytes,
           arenaFormula: `${program.arenaBytes.constant} + ${program.arenaBytes.perBatch}·batch bytes`,
           // Weights packed into GEMM panels once (prepare launches), part of the static bytes.
-          packedBytes: program.buffers.filter((b) => b.role === "packed").reduce((n, b) => n + b.size.constant * 4, 0),
+          packedBytes: packedBytes(program),
           maxBatch: layout.maxBatch,
         },
         size: { wasmBytes: wasmBytes.byteLength, codeBytes, dataBytes, embeddedWeights: Boolean(embed), loaderBytes: fs.statSync(loader).size },
